@@ -1,0 +1,116 @@
+//! OAuth errors and their one mapping to the wire (RFC 6749 §5.2).
+
+use serde::Serialize;
+
+/// The `error` codes of RFC 6749 §5.2 (token endpoint) and RFC 7591 §3.2.2 (registration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Missing, repeated or malformed parameter, or otherwise malformed request.
+    InvalidRequest,
+    /// Client authentication failed (unknown client, bad secret, wrong method).
+    InvalidClient,
+    /// The code or refresh token is invalid, expired, revoked or issued to another client.
+    InvalidGrant,
+    /// The client may not use this grant type.
+    UnauthorizedClient,
+    /// The grant type is not supported by this server.
+    UnsupportedGrantType,
+    /// The requested scope is invalid, unknown or exceeds what was granted.
+    InvalidScope,
+    /// RFC 8707 §2: the `resource` is not one this server issues tokens for.
+    InvalidTarget,
+    /// Something unexpected failed on our side; details are logged, never sent.
+    ServerError,
+}
+
+impl ErrorCode {
+    /// The HTTP status RFC 6749 §5.2 prescribes: 401 for a failed client
+    /// authentication, 500 for our own failures, 400 otherwise.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidClient => 401,
+            ErrorCode::ServerError => 500,
+            _ => 400,
+        }
+    }
+}
+
+/// Why an OAuth request was refused. Each variant is a precise reason; several share a
+/// public code and a deliberately plain description.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("the request body must be application/x-www-form-urlencoded")]
+    WrongContentType,
+    #[error("the request body is not valid form encoding")]
+    MalformedForm,
+    #[error("parameter {0:?} is repeated")]
+    RepeatedParameter(String),
+    #[error("parameter {0:?} is missing")]
+    MissingParameter(&'static str),
+    #[error("grant type {0:?} is not supported")]
+    UnsupportedGrantType(String),
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::WrongContentType
+            | Error::MalformedForm
+            | Error::RepeatedParameter(_)
+            | Error::MissingParameter(_) => ErrorCode::InvalidRequest,
+            Error::UnsupportedGrantType(_) => ErrorCode::UnsupportedGrantType,
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        self.code().status()
+    }
+
+    /// The JSON body of RFC 6749 §5.2. Descriptions name the parameter at fault but
+    /// never echo secret values.
+    pub fn body(&self) -> String {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: ErrorCode,
+            error_description: &'a str,
+        }
+        let description = self.to_string();
+        serde_json::to_string(&Body {
+            error: self.code(),
+            error_description: &description,
+        })
+        .unwrap_or_else(|_| r#"{"error":"server_error"}"#.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialise_as_rfc_strings() {
+        let json = serde_json::to_string(&[
+            ErrorCode::InvalidRequest,
+            ErrorCode::UnsupportedGrantType,
+            ErrorCode::InvalidTarget,
+        ])
+        .unwrap();
+        assert_eq!(json, r#"["invalid_request","unsupported_grant_type","invalid_target"]"#);
+    }
+
+    #[test]
+    fn statuses_follow_rfc_6749_section_5_2() {
+        assert_eq!(ErrorCode::InvalidClient.status(), 401);
+        assert_eq!(ErrorCode::InvalidGrant.status(), 400);
+        assert_eq!(ErrorCode::ServerError.status(), 500);
+    }
+
+    #[test]
+    fn body_carries_code_and_description() {
+        let body: serde_json::Value =
+            serde_json::from_str(&Error::UnsupportedGrantType("password".into()).body()).unwrap();
+        assert_eq!(body["error"], "unsupported_grant_type");
+        assert_eq!(body["error_description"], r#"grant type "password" is not supported"#);
+    }
+}

@@ -1,0 +1,16 @@
+//! The OAuth 2.1 authorization-server side of the product, kept apart from HTTP and Spin.
+//!
+//! Components parse raw requests with this crate, act on the typed values it returns, and
+//! map its [`Error`] to the wire with [`Error::status`] and [`Error::body`]. Nothing here
+//! reads a clock, a store or a variable: those are passed in.
+
+pub mod base_url;
+pub mod challenge;
+pub mod error;
+pub mod form;
+pub mod metadata;
+pub mod scope;
+pub mod token;
+
+pub use base_url::BaseUrl;
+pub use error::{Error, ErrorCode};

@@ -1,0 +1,66 @@
+//! The two discovery documents: RFC 8414 authorization-server metadata and RFC 9728
+//! protected-resource metadata. Both are derived from one [`BaseUrl`], so they cannot
+//! disagree about the issuer or the resource.
+
+use serde::Serialize;
+
+use crate::{BaseUrl, scope, token::SUPPORTED_GRANT_TYPES};
+
+/// RFC 8414 §2 authorization-server metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuthorizationServerMetadata {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub response_types_supported: Vec<&'static str>,
+    pub response_modes_supported: Vec<&'static str>,
+    pub grant_types_supported: Vec<&'static str>,
+    /// RFC 7636 §4.2 / OAuth 2.1: S256 only; `plain` offers no protection.
+    pub code_challenge_methods_supported: Vec<&'static str>,
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub scopes_supported: Vec<&'static str>,
+    /// RFC 9207: authorization responses carry `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl AuthorizationServerMetadata {
+    pub fn new(base: &BaseUrl) -> Self {
+        Self {
+            issuer: base.issuer().to_owned(),
+            authorization_endpoint: base.join("/authorize"),
+            token_endpoint: base.join("/token"),
+            response_types_supported: vec!["code"],
+            response_modes_supported: vec!["query"],
+            grant_types_supported: SUPPORTED_GRANT_TYPES.iter().map(|g| g.as_str()).collect(),
+            code_challenge_methods_supported: vec!["S256"],
+            token_endpoint_auth_methods_supported: vec!["none"],
+            scopes_supported: scope::SUPPORTED.to_vec(),
+            authorization_response_iss_parameter_supported: true,
+        }
+    }
+}
+
+/// RFC 9728 §2 protected-resource metadata for the MCP endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProtectedResourceMetadata {
+    /// The canonical MCP endpoint URL; tokens are bound to exactly this value.
+    pub resource: String,
+    /// Our own issuer, byte-identical to `issuer` in the AS metadata.
+    pub authorization_servers: Vec<String>,
+    pub scopes_supported: Vec<&'static str>,
+    /// MCP authorization: tokens only in the `Authorization` header, never the query.
+    pub bearer_methods_supported: Vec<&'static str>,
+    pub resource_name: &'static str,
+}
+
+impl ProtectedResourceMetadata {
+    pub fn new(base: &BaseUrl) -> Self {
+        Self {
+            resource: base.mcp_resource(),
+            authorization_servers: vec![base.issuer().to_owned()],
+            scopes_supported: scope::SUPPORTED.to_vec(),
+            bearer_methods_supported: vec!["header"],
+            resource_name: "MCP server",
+        }
+    }
+}
