@@ -1,0 +1,179 @@
+//! A test host for this Spin application: it runs the very `.wasm` components `spin
+//! build` produces, routed and configured by the very `spin.toml` users deploy, under
+//! wasmtime, over real HTTP on loopback.
+//!
+//! What it shares with Spin: manifest v2 parsing, HTTP routing (Spin's own router crate),
+//! the `spin-*` request headers, one fresh instance per request, application and
+//! component variables (defaults, `SPIN_VARIABLE_*`, overrides), `allowed_outbound_hosts`
+//! enforcement, and one `default` key-value store persisted in SQLite. Behaviour it does
+//! not share with Spin is a bug here.
+
+pub mod kv;
+pub mod manifest;
+pub mod outbound;
+pub mod routes;
+pub mod server;
+pub mod spin_host;
+pub mod state;
+pub mod variables;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use anyhow::{Context, bail};
+use wasmtime::component::{Component, Linker};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+
+use kv::{KvBackend, KvStats};
+use manifest::Manifest;
+use outbound::AllowedHosts;
+use routes::Router;
+use server::{AppRuntime, LoadedComponent, Server};
+use state::{ComponentConfig, RequestState};
+use variables::{AppVariables, ComponentVariables};
+
+/// The wasmtime engine and compiled components, kept across hosts so that a test suite
+/// that starts many hosts compiles each `.wasm` once.
+pub struct Runtime {
+    engine: wasmtime::Engine,
+    compiled: Mutex<HashMap<PathBuf, (SystemTime, Component)>>,
+}
+
+impl Runtime {
+    pub fn new() -> anyhow::Result<Self> {
+        let engine = wasmtime::Engine::new(&wasmtime::Config::new())?;
+        Ok(Self { engine, compiled: Mutex::new(HashMap::new()) })
+    }
+
+    /// Compiles a component, or reuses the compilation if the file is unchanged.
+    fn component(&self, path: &Path) -> anyhow::Result<Component> {
+        let modified = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .with_context(|| format!("{} not found: build the components first", path.display()))?;
+        let mut compiled = self.compiled.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((when, component)) = compiled.get(path)
+            && *when == modified
+        {
+            return Ok(component.clone());
+        }
+        let component =
+            Component::from_file(&self.engine, path).map_err(anyhow::Error::from).with_context(|| format!("compiling {}", path.display()))?;
+        compiled.insert(path.to_owned(), (modified, component.clone()));
+        Ok(component)
+    }
+}
+
+/// How to start a host.
+pub struct HostConfig {
+    /// The manifest text, and the directory its relative paths are taken from.
+    pub manifest: String,
+    pub app_root: PathBuf,
+    /// Where the key-value store lives; the same file across restarts keeps the data.
+    pub kv_path: PathBuf,
+    /// Application variable values, as `spin up --variable` would give them.
+    pub variables: BTreeMap<String, String>,
+    /// Also read `SPIN_VARIABLE_*` from the process environment, as `spin up` does.
+    pub read_env: bool,
+    pub listen: SocketAddr,
+}
+
+impl HostConfig {
+    /// A host for the manifest at `path`, on an ephemeral loopback port.
+    pub fn from_manifest_file(path: &Path, kv_path: PathBuf) -> anyhow::Result<Self> {
+        let manifest = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let app_root = path.parent().map(Path::to_owned).unwrap_or_default();
+        Ok(Self {
+            manifest,
+            app_root,
+            kv_path,
+            variables: BTreeMap::new(),
+            read_env: false,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        })
+    }
+
+    pub fn variable(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.variables.insert(name.to_owned(), value.into());
+        self
+    }
+}
+
+/// A running host.
+pub struct Host {
+    server: Server,
+    runtime: Arc<AppRuntime>,
+}
+
+impl Host {
+    pub async fn start(runtime: &Runtime, config: HostConfig) -> anyhow::Result<Self> {
+        let manifest = Manifest::parse(&config.manifest)?;
+        let app_root = &config.app_root;
+        let env = |name: &str| if config.read_env { std::env::var(name).ok() } else { None };
+        let app_variables = AppVariables::resolve(&manifest, &config.variables, env)?;
+
+        let mut linker: Linker<RequestState> = Linker::new(&runtime.engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        spin_host::add_to_linker(&mut linker)?;
+
+        let routed: std::collections::BTreeSet<&str> =
+            manifest.trigger.http.iter().map(|t| t.component.as_str()).collect();
+        let mut components = HashMap::new();
+        for id in routed {
+            let decl = &manifest.component[id];
+            if !decl.dependencies.is_empty() {
+                bail!("component {id:?}: component dependencies are not supported by this test host yet");
+            }
+            if let Some(label) = decl.key_value_stores.iter().find(|l| *l != kv::DEFAULT_STORE) {
+                bail!("component {id:?}: key-value store {label:?} is not defined (only \"default\" exists without runtime config)");
+            }
+            let component_config = ComponentConfig {
+                id: id.to_owned(),
+                key_value_stores: decl.key_value_stores.clone(),
+                variables: ComponentVariables::resolve(&decl.variables, &app_variables)
+                    .with_context(|| format!("component {id:?}"))?,
+                allowed_hosts: AllowedHosts::resolve(&decl.allowed_outbound_hosts, &app_variables)
+                    .with_context(|| format!("component {id:?}: allowed_outbound_hosts"))?,
+            };
+            let component = runtime.component(&manifest.component_source(id, app_root)?)?;
+            let pre = linker
+                .instantiate_pre(&component)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("component {id:?} imports something the host does not provide"))?;
+            let pre = ProxyPre::new(pre).map_err(anyhow::Error::from).with_context(|| format!("component {id:?} is not an HTTP component"))?;
+            components.insert(id.to_owned(), LoadedComponent { pre, config: Arc::new(component_config) });
+        }
+
+        let app = Arc::new(AppRuntime {
+            router: Router::build(&manifest)?,
+            components,
+            kv: Arc::new(KvBackend::open(&config.kv_path)?),
+        });
+        let server = Server::start(app.clone(), config.listen).await?;
+        Ok(Self { server, runtime: app })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
+    }
+
+    /// `http://127.0.0.1:<port>`, no trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+
+    pub fn kv_stats(&self) -> KvStats {
+        self.runtime.kv.stats()
+    }
+
+    pub fn reset_kv_stats(&self) {
+        self.runtime.kv.reset_stats();
+    }
+
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}

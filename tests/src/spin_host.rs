@@ -1,0 +1,84 @@
+//! The Spin host interfaces (`fermyon:spin/key-value`, `fermyon:spin/variables`) over
+//! this host's store and variables, from the WIT that ships in spin-sdk (`tests/wit/`).
+
+use wasmtime::component::Resource;
+
+use crate::kv::DEFAULT_STORE;
+use crate::state::RequestState;
+use crate::variables::LookupError;
+
+wasmtime::component::bindgen!({
+    path: "wit",
+    world: "host",
+    with: { "fermyon:spin/key-value.store": OpenStore },
+});
+
+use fermyon::spin::{key_value, variables};
+
+/// An opened store: its label, checked against the component's `key_value_stores`.
+pub struct OpenStore {
+    label: String,
+}
+
+fn other(e: impl std::fmt::Display) -> key_value::Error {
+    key_value::Error::Other(e.to_string())
+}
+
+impl key_value::Host for RequestState {}
+
+impl key_value::HostStore for RequestState {
+    fn open(&mut self, label: String) -> Result<Resource<OpenStore>, key_value::Error> {
+        // Spin checks the component's grant first, then whether the store exists.
+        if !self.component.key_value_stores.iter().any(|s| *s == label) {
+            return Err(key_value::Error::AccessDenied);
+        }
+        if label != DEFAULT_STORE {
+            return Err(key_value::Error::NoSuchStore);
+        }
+        self.table.push(OpenStore { label }).map_err(|_| key_value::Error::StoreTableFull)
+    }
+
+    fn get(&mut self, store: Resource<OpenStore>, key: String) -> Result<Option<Vec<u8>>, key_value::Error> {
+        let label = &self.table.get(&store).map_err(other)?.label;
+        self.kv.get(label, &key).map_err(other)
+    }
+
+    fn set(&mut self, store: Resource<OpenStore>, key: String, value: Vec<u8>) -> Result<(), key_value::Error> {
+        let label = &self.table.get(&store).map_err(other)?.label;
+        self.kv.set(label, &key, &value).map_err(other)
+    }
+
+    fn delete(&mut self, store: Resource<OpenStore>, key: String) -> Result<(), key_value::Error> {
+        let label = &self.table.get(&store).map_err(other)?.label;
+        self.kv.delete(label, &key).map_err(other)
+    }
+
+    fn exists(&mut self, store: Resource<OpenStore>, key: String) -> Result<bool, key_value::Error> {
+        let label = &self.table.get(&store).map_err(other)?.label;
+        self.kv.exists(label, &key).map_err(other)
+    }
+
+    fn get_keys(&mut self, store: Resource<OpenStore>) -> Result<Vec<String>, key_value::Error> {
+        let label = &self.table.get(&store).map_err(other)?.label;
+        self.kv.get_keys(label).map_err(other)
+    }
+
+    fn drop(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<()> {
+        self.table.delete(store)?;
+        Ok(())
+    }
+}
+
+impl variables::Host for RequestState {
+    fn get(&mut self, name: String) -> Result<String, variables::Error> {
+        self.component.variables.get(&name).map_err(|e| match e {
+            LookupError::InvalidName(m) => variables::Error::InvalidName(m),
+            LookupError::Undefined(m) => variables::Error::Undefined(m),
+        })
+    }
+}
+
+/// Adds the Spin interfaces to a linker.
+pub fn add_to_linker(linker: &mut wasmtime::component::Linker<RequestState>) -> wasmtime::Result<()> {
+    Host_::add_to_linker::<_, wasmtime::component::HasSelf<RequestState>>(linker, |state| state)
+}
