@@ -1,0 +1,10 @@
+//! The only crate that touches spin-sdk besides the components' entry points.
+//!
+//! It turns Spin's view of a request (variables, headers Spin adds) into the typed values
+//! the library crates take, and their results back into Spin responses, so that the
+//! library crates stay platform-free and test natively.
+
+pub mod config;
+pub mod response;
+
+pub use spin_sdk;

@@ -1,0 +1,73 @@
+//! Building Spin responses from the library crates' results.
+
+use serde::Serialize;
+use spin_sdk::http::Response;
+
+use crate::config::ConfigError;
+
+/// A JSON response. Metadata documents and errors alike are small, so they are
+/// serialised in one go.
+pub fn json<T: Serialize>(status: u16, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(body)
+            .build(),
+        Err(_) => server_error(),
+    }
+}
+
+/// An RFC 6749 §5.2 error. Token responses and their errors must not be cached
+/// (RFC 6749 §5.1), so `no-store` goes on every one.
+pub fn oauth_error(error: &oauth::Error) -> Response {
+    Response::builder()
+        .status(error.status())
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .header("pragma", "no-cache")
+        .body(error.body())
+        .build()
+}
+
+/// 405 with the methods the route does allow (RFC 9110 §15.5.6).
+pub fn method_not_allowed(allow: &str) -> Response {
+    Response::builder()
+        .status(405)
+        .header("allow", allow)
+        .header("content-type", "application/json")
+        .body(r#"{"error":"method_not_allowed"}"#)
+        .build()
+}
+
+pub fn not_found() -> Response {
+    Response::builder()
+        .status(404)
+        .header("content-type", "application/json")
+        .body(r#"{"error":"not_found"}"#)
+        .build()
+}
+
+/// A configuration problem: the operator must fix it, the client cannot. A bad Host is
+/// the client's fault (400); a bad variable is ours (500, detail in the log only).
+pub fn config_error(error: &ConfigError) -> Response {
+    match error {
+        ConfigError::BadHost(_) => Response::builder()
+            .status(400)
+            .header("content-type", "application/json")
+            .body(r#"{"error":"invalid_request","error_description":"the Host header is not a valid host"}"#)
+            .build(),
+        ConfigError::InvalidVariable { .. } => {
+            eprintln!("configuration error: {error}");
+            server_error()
+        }
+    }
+}
+
+pub fn server_error() -> Response {
+    Response::builder()
+        .status(500)
+        .header("content-type", "application/json")
+        .body(r#"{"error":"server_error"}"#)
+        .build()
+}
