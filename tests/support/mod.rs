@@ -1,0 +1,137 @@
+//! Shared helpers for the end-to-end suites: start the real app (or a variant of its
+//! manifest) in the test host, and small loopback servers for outbound traffic.
+
+#![allow(dead_code)] // each suite uses a different subset
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use test_host::{Host, HostConfig, Runtime};
+
+/// One engine for the whole test binary, so each `.wasm` is compiled once.
+static RUNTIME: LazyLock<Runtime> = LazyLock::new(|| Runtime::new().expect("wasmtime engine"));
+
+pub fn runtime() -> &'static Runtime {
+    &RUNTIME
+}
+
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+pub fn project_manifest() -> String {
+    std::fs::read_to_string(project_root().join("spin.toml")).unwrap()
+}
+
+/// The fixture component that exposes the host's Spin interfaces over HTTP.
+pub fn probe_wasm() -> PathBuf {
+    project_root().join("target/wasm32-wasip2/release/probe.wasm")
+}
+
+/// The project's manifest plus extra TOML (e.g. probe components), as one document.
+pub fn manifest_with(extra: &str) -> String {
+    format!("{}\n{extra}", project_manifest())
+}
+
+/// A host serving `manifest` (relative sources taken from the project root), with its
+/// own key-value file in a temporary directory.
+pub struct App {
+    pub host: Host,
+    pub client: reqwest::Client,
+    pub dir: Arc<tempfile::TempDir>,
+}
+
+impl App {
+    pub async fn start() -> Self {
+        Self::start_with(project_manifest(), &[]).await
+    }
+
+    pub async fn start_with(manifest: String, variables: &[(&str, &str)]) -> Self {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        Self::start_in(dir, manifest, variables).await
+    }
+
+    /// Starts on an existing directory, so a restarted host finds the same store.
+    pub async fn start_in(dir: Arc<tempfile::TempDir>, manifest: String, variables: &[(&str, &str)]) -> Self {
+        let mut config = HostConfig {
+            manifest,
+            app_root: project_root(),
+            kv_path: dir.path().join("kv.db"),
+            variables: Default::default(),
+            read_env: false,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
+        for (name, value) in variables {
+            config = config.variable(name, *value);
+        }
+        let host = Host::start(&RUNTIME, config).await.expect("host starts");
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { host, client, dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.host.url())
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn shutdown(self) -> Arc<tempfile::TempDir> {
+        self.host.shutdown().await;
+        self.dir
+    }
+}
+
+/// A loopback HTTP server answering every request with `status` and `body`, counting hits.
+pub struct Upstream {
+    pub addr: SocketAddr,
+    pub hits: Arc<std::sync::atomic::AtomicUsize>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Upstream {
+    pub async fn start(status: u16, body: &'static str) -> Self {
+        Self::start_gated(status, body, None).await
+    }
+
+    /// Like `start`, but each answer waits for `gate` to be notified.
+    pub async fn start_gated(status: u16, body: &'static str, gate: Option<Arc<tokio::sync::Notify>>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = hits.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { return };
+                let counter = counter.clone();
+                let gate = gate.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |_req| {
+                        let counter = counter.clone();
+                        let gate = gate.clone();
+                        async move {
+                            if let Some(gate) = gate {
+                                gate.notified().await;
+                            }
+                            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            let mut resp = hyper::Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+                            *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+                            Ok::<_, std::convert::Infallible>(resp)
+                        }
+                    });
+                    let io = wasmtime_wasi_http::io::TokioIo::new(stream);
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                });
+            }
+        });
+        Self { addr, hits, _task: task }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
