@@ -20,6 +20,8 @@ pub enum ErrorCode {
     InvalidScope,
     /// RFC 8707 §2: the `resource` is not one this server issues tokens for.
     InvalidTarget,
+    /// RFC 7591 §3.2.2: a registered redirect URI is unacceptable.
+    InvalidRedirectUri,
     /// Something unexpected failed on our side; details are logged, never sent.
     ServerError,
 }
@@ -50,6 +52,17 @@ pub enum Error {
     MissingParameter(&'static str),
     #[error("grant type {0:?} is not supported")]
     UnsupportedGrantType(String),
+    #[error("redirect_uri {reason}")]
+    InvalidRedirectUri { reason: &'static str },
+    #[error("code_challenge_method {0:?} is not supported; use S256")]
+    UnsupportedChallengeMethod(String),
+    #[error("code_challenge must be the 43-character BASE64URL of a SHA-256 digest")]
+    MalformedCodeChallenge,
+    #[error("code_verifier must be 43 to 128 unreserved characters")]
+    MalformedCodeVerifier,
+    /// Reported as plain `invalid_grant`: the verifier does not match the code's challenge.
+    #[error("the code_verifier does not match the code_challenge")]
+    PkceMismatch,
 }
 
 impl Error {
@@ -58,13 +71,30 @@ impl Error {
             Error::WrongContentType
             | Error::MalformedForm
             | Error::RepeatedParameter(_)
-            | Error::MissingParameter(_) => ErrorCode::InvalidRequest,
+            | Error::MissingParameter(_)
+            | Error::UnsupportedChallengeMethod(_)
+            | Error::MalformedCodeChallenge
+            | Error::MalformedCodeVerifier => ErrorCode::InvalidRequest,
             Error::UnsupportedGrantType(_) => ErrorCode::UnsupportedGrantType,
+            Error::InvalidRedirectUri { .. } => ErrorCode::InvalidRedirectUri,
+            Error::PkceMismatch => ErrorCode::InvalidGrant,
         }
     }
 
     pub fn status(&self) -> u16 {
         self.code().status()
+    }
+
+    /// What the client is told. Malformed requests are described precisely (the client
+    /// can fix them); every `invalid_grant` reads the same, so that unknown, expired,
+    /// reused and mismatched grants cannot be told apart by a guesser.
+    pub fn public_description(&self) -> String {
+        match self.code() {
+            ErrorCode::InvalidGrant => {
+                "the authorization grant is invalid, expired, revoked, or was issued to another client".to_owned()
+            }
+            _ => self.to_string(),
+        }
     }
 
     /// The JSON body of RFC 6749 §5.2. Descriptions name the parameter at fault but
@@ -75,7 +105,7 @@ impl Error {
             error: ErrorCode,
             error_description: &'a str,
         }
-        let description = self.to_string();
+        let description = self.public_description();
         serde_json::to_string(&Body {
             error: self.code(),
             error_description: &description,
@@ -104,6 +134,13 @@ mod tests {
         assert_eq!(ErrorCode::InvalidClient.status(), 401);
         assert_eq!(ErrorCode::InvalidGrant.status(), 400);
         assert_eq!(ErrorCode::ServerError.status(), 500);
+    }
+
+    #[test]
+    fn invalid_grant_descriptions_do_not_say_why() {
+        let body: serde_json::Value = serde_json::from_str(&Error::PkceMismatch.body()).unwrap();
+        assert_eq!(body["error"], "invalid_grant");
+        assert!(!body["error_description"].as_str().unwrap().contains("verifier"));
     }
 
     #[test]

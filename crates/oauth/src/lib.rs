@@ -9,6 +9,8 @@ pub mod challenge;
 pub mod error;
 pub mod form;
 pub mod metadata;
+pub mod pkce;
+pub mod redirect_uri;
 pub mod scope;
 pub mod token;
 
