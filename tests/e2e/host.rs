@@ -210,3 +210,77 @@ fn vendored_wit_matches_spin_sdk() {
         assert!(vendored.contains(&upstream), "tests/wit/spin.wit differs from spin-sdk's {file}");
     }
 }
+
+/// The relay component, whose `test:probe/greet` import the probe satisfies.
+fn relay_manifest(dependencies: &str, inherit: bool) -> String {
+    manifest_with(&format!(
+        r#"
+[variables.greeting]
+default = "hello"
+
+[[trigger.http]]
+route = "/relay"
+component = "relay"
+
+[component.relay]
+source = "target/wasm32-wasip2/release/relay.wasm"
+dependencies_inherit_configuration = {inherit}
+[component.relay.variables]
+greeting = "{{{{ greeting }}}}"
+[component.relay.dependencies]
+{dependencies}
+"#
+    ))
+}
+
+const GREET_FROM_PROBE: &str = r#""test:probe/greet" = { path = "target/wasm32-wasip2/release/probe.wasm" }"#;
+
+async fn start_error(manifest: String) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config =
+        test_host::HostConfig::from_manifest_file(&support::project_root().join("spin.toml"), dir.path().join("kv.db"))
+            .unwrap();
+    config.manifest = manifest;
+    let error = test_host::Host::start(support::runtime(), config).await.err().expect("the host refuses to start");
+    format!("{error:#}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dependency_satisfies_an_import_and_runs_with_the_parents_configuration() {
+    let app = App::start_with(relay_manifest(GREET_FROM_PROBE, true), &[]).await;
+    let resp = app.get("/relay?name=ann").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.unwrap(), "hello, ann");
+
+    let app = App::start_with(relay_manifest(GREET_FROM_PROBE, true), &[("greeting", "hi")]).await;
+    assert_eq!(app.get("/relay?name=bo").await.text().await.unwrap(), "hi, bo");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dependency_wiring_errors_stop_the_app_from_starting() {
+    // Without the dependency, the import is unsatisfied.
+    let error = start_error(relay_manifest("", true)).await;
+    assert!(error.contains("imports something the host does not provide"), "{error}");
+
+    // A name that matches none of the component's imports.
+    let error = start_error(relay_manifest(
+        r#""test:probe/other" = { path = "target/wasm32-wasip2/release/probe.wasm" }"#,
+        true,
+    ))
+    .await;
+    assert!(error.contains("doesn't match any imports"), "{error}");
+
+    // A dependency that exports nothing of the kind.
+    let error = start_error(relay_manifest(
+        r#""test:probe/greet" = { path = "target/wasm32-wasip2/release/auth.wasm" }"#,
+        true,
+    ))
+    .await;
+    assert!(error.contains("doesn't export"), "{error}");
+
+    // The probe uses Spin variables: Spin would deny them to a non-inheriting dependency,
+    // even right after the same files were composed for an inheriting one.
+    let _inheriting = App::start_with(relay_manifest(GREET_FROM_PROBE, true), &[]).await;
+    let error = start_error(relay_manifest(GREET_FROM_PROBE, false)).await;
+    assert!(error.contains("dependencies_inherit_configuration"), "{error}");
+}

@@ -8,6 +8,7 @@
 //! enforcement, and one `default` key-value store persisted in SQLite. Behaviour it does
 //! not share with Spin is a bug here.
 
+pub mod compose;
 pub mod kv;
 pub mod manifest;
 pub mod outbound;
@@ -39,7 +40,7 @@ use variables::{AppVariables, ComponentVariables};
 /// that starts many hosts compiles each `.wasm` once.
 pub struct Runtime {
     engine: wasmtime::Engine,
-    compiled: Mutex<HashMap<PathBuf, (SystemTime, Component)>>,
+    compiled: Mutex<HashMap<CompileKey, (Vec<SystemTime>, Component)>>,
 }
 
 impl Runtime {
@@ -48,22 +49,63 @@ impl Runtime {
         Ok(Self { engine, compiled: Mutex::new(HashMap::new()) })
     }
 
-    /// Compiles a component, or reuses the compilation if the file is unchanged.
-    fn component(&self, path: &Path) -> anyhow::Result<Component> {
-        let modified = std::fs::metadata(path)
-            .and_then(|m| m.modified())
-            .with_context(|| format!("{} not found: build the components first", path.display()))?;
+    /// Compiles a component, composed with its dependencies if it has any, or reuses the
+    /// compilation if none of the files changed.
+    fn component(
+        &self,
+        id: &str,
+        source: &Path,
+        dependencies: &[compose::Dependency],
+        inherit_configuration: bool,
+    ) -> anyhow::Result<Component> {
+        let files: Vec<PathBuf> =
+            std::iter::once(source.to_owned()).chain(dependencies.iter().map(|d| d.path.clone())).collect();
+        let stamps = files
+            .iter()
+            .map(|path| {
+                std::fs::metadata(path)
+                    .and_then(|m| m.modified())
+                    .with_context(|| format!("{} not found: build the components first", path.display()))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let key = CompileKey {
+            files,
+            wiring: format!(
+                "inherit={inherit_configuration} {:?}",
+                dependencies.iter().map(|d| (&d.name, &d.export)).collect::<Vec<_>>()
+            ),
+        };
         let mut compiled = self.compiled.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((when, component)) = compiled.get(path)
-            && *when == modified
+        if let Some((when, component)) = compiled.get(&key)
+            && *when == stamps
         {
             return Ok(component.clone());
         }
-        let component =
-            Component::from_file(&self.engine, path).map_err(anyhow::Error::from).with_context(|| format!("compiling {}", path.display()))?;
-        compiled.insert(path.to_owned(), (modified, component.clone()));
+        let read = |path: &Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+        let mut bytes = read(source)?;
+        if !dependencies.is_empty() {
+            let loaded = dependencies
+                .iter()
+                .map(|d| Ok((d.clone(), read(&d.path)?)))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            bytes = compose::compose(id, &bytes, &loaded, inherit_configuration)
+                .with_context(|| format!("composing component {id:?} with its dependencies"))?;
+        }
+        let component = Component::from_binary(&self.engine, &bytes)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("compiling {}", source.display()))?;
+        compiled.insert(key, (stamps, component.clone()));
         Ok(component)
     }
+}
+
+/// Everything a compiled component depends on besides file contents: the files, and how
+/// dependencies are wired (names, exports, configuration inheritance), so a manifest that
+/// wires the same files differently is composed and checked anew.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CompileKey {
+    files: Vec<PathBuf>,
+    wiring: String,
 }
 
 /// How to start a host.
@@ -124,9 +166,7 @@ impl Host {
         let mut components = HashMap::new();
         for id in routed {
             let decl = &manifest.component[id];
-            if !decl.dependencies.is_empty() {
-                bail!("component {id:?}: component dependencies are not supported by this test host yet");
-            }
+            let dependencies = compose::parse_dependencies(id, &decl.dependencies, app_root)?;
             if let Some(label) = decl.key_value_stores.iter().find(|l| *l != kv::DEFAULT_STORE) {
                 bail!("component {id:?}: key-value store {label:?} is not defined (only \"default\" exists without runtime config)");
             }
@@ -138,7 +178,9 @@ impl Host {
                 allowed_hosts: AllowedHosts::resolve(&decl.allowed_outbound_hosts, &app_variables)
                     .with_context(|| format!("component {id:?}: allowed_outbound_hosts"))?,
             };
-            let component = runtime.component(&manifest.component_source(id, app_root)?)?;
+            let source = manifest.component_source(id, app_root)?;
+            let component =
+                runtime.component(id, &source, &dependencies, decl.dependencies_inherit_configuration)?;
             let pre = linker
                 .instantiate_pre(&component)
                 .map_err(anyhow::Error::from)

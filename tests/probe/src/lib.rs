@@ -3,6 +3,21 @@
 //! HTTP so that tests can check the host implements them as Spin does. Never deployed.
 
 use futures::SinkExt;
+
+wit_bindgen::generate!({ path: "wit", world: "probe-exports", generate_all });
+
+/// The `greet` export: when composed into another component with inherited
+/// configuration, it reads that component's variables.
+struct Greeter;
+
+impl exports::test::probe::greet::Guest for Greeter {
+    fn greet(name: String) -> Result<String, String> {
+        let greeting = variables::get("greeting").map_err(|e| format!("{e:?}"))?;
+        Ok(format!("{greeting}, {name}"))
+    }
+}
+
+export!(Greeter);
 use spin_sdk::http::{self, Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
 use spin_sdk::{http_component, key_value::Store, variables};
 
