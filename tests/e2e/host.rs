@@ -59,13 +59,30 @@ async fn unrouted_path_is_not_found() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moving_a_route_in_the_manifest_moves_it_in_the_host() {
-    let moved = support::project_manifest().replace("route = \"/token\"", "route = \"/oauth/token\"");
-    assert_ne!(moved, support::project_manifest(), "the manifest routes /token");
+    let moved =
+        support::project_manifest().replace("route = \"/token\"", "route = \"/oauth/token\"");
+    assert_ne!(
+        moved,
+        support::project_manifest(),
+        "the manifest routes /token"
+    );
     let app = App::start_with(moved, &[]).await;
     let form = [("grant_type", "authorization_code")];
-    let old = app.client.post(app.url("/token")).form(&form).send().await.unwrap();
+    let old = app
+        .client
+        .post(app.url("/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(old.status(), 404);
-    let new = app.client.post(app.url("/oauth/token")).form(&form).send().await.unwrap();
+    let new = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(new.status(), 400);
     let body: serde_json::Value = new.json().await.unwrap();
     assert_eq!(body["error"], "unsupported_grant_type");
@@ -77,9 +94,17 @@ async fn component_receives_the_headers_spin_adds() {
     let resp = app.get("/writer/headers?x=1").await;
     assert_eq!(resp.status(), 200);
     let headers: Vec<(String, String)> = resp.json().await.unwrap();
-    let get = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     let port = app.host.addr().port();
-    assert_eq!(get("spin-full-url").unwrap(), format!("http://127.0.0.1:{port}/writer/headers?x=1"));
+    assert_eq!(
+        get("spin-full-url").unwrap(),
+        format!("http://127.0.0.1:{port}/writer/headers?x=1")
+    );
     assert_eq!(get("spin-path-info").unwrap(), "/headers");
     assert_eq!(get("spin-matched-route").unwrap(), "/writer/...");
     assert_eq!(get("spin-raw-component-route").unwrap(), "/writer/...");
@@ -101,7 +126,10 @@ async fn component_variables_expand_application_variables_and_overrides() {
     assert!(undeclared.text().await.unwrap().contains("Undefined"));
 
     let app = App::start_with(probe_manifest(), &[("greeting", "goodbye")]).await;
-    assert_eq!(app.get("/writer/var/greeting").await.text().await.unwrap(), "goodbye, world");
+    assert_eq!(
+        app.get("/writer/var/greeting").await.text().await.unwrap(),
+        "goodbye, world"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,17 +139,23 @@ async fn outbound_requests_are_limited_to_allowed_hosts() {
     let port = allowed.addr.port().to_string();
     let app = App::start_with(probe_manifest(), &[("upstream_port", &port)]).await;
 
-    let ok = app.get(&format!("/writer/outbound?url={}", allowed.url("/ping"))).await;
+    let ok = app
+        .get(&format!("/writer/outbound?url={}", allowed.url("/ping")))
+        .await;
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.text().await.unwrap(), "200 pong");
 
-    let denied = app.get(&format!("/writer/outbound?url={}", other.url("/ping"))).await;
+    let denied = app
+        .get(&format!("/writer/outbound?url={}", other.url("/ping")))
+        .await;
     assert_eq!(denied.status(), 502);
     assert!(denied.text().await.unwrap().contains("HttpRequestDenied"));
     assert_eq!(other.hits.load(std::sync::atomic::Ordering::SeqCst), 0);
 
     // A component with no allowed hosts may not call even the allowed one.
-    let none = app.get(&format!("/reader/outbound?url={}", allowed.url("/ping"))).await;
+    let none = app
+        .get(&format!("/reader/outbound?url={}", allowed.url("/ping")))
+        .await;
     assert_eq!(none.status(), 502);
     assert_eq!(allowed.hits.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
@@ -129,7 +163,13 @@ async fn outbound_requests_are_limited_to_allowed_hosts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_value_is_shared_between_components_and_survives_a_restart() {
     let app = App::start_with(probe_manifest(), &[]).await;
-    let put = app.client.put(app.url("/writer/kv/default/greeting")).body("hi there").send().await.unwrap();
+    let put = app
+        .client
+        .put(app.url("/writer/kv/default/greeting"))
+        .body("hi there")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(put.status(), 204);
     let read = app.get("/reader/kv/default/greeting").await;
     assert_eq!(read.status(), 200);
@@ -155,12 +195,21 @@ async fn key_value_store_access_follows_the_manifest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_label_without_a_backing_store_stops_the_app_from_starting() {
     // As in Spin: without runtime config only `default` exists.
-    let manifest = probe_manifest()
-        .replace("[component.probe-nokv]\n", "[component.probe-nokv]\nkey_value_stores = [\"sessions\"]\n");
+    let manifest = probe_manifest().replace(
+        "[component.probe-nokv]\n",
+        "[component.probe-nokv]\nkey_value_stores = [\"sessions\"]\n",
+    );
     let dir = tempfile::tempdir().unwrap();
-    let mut config = test_host::HostConfig::from_manifest_file(&support::project_root().join("spin.toml"), dir.path().join("kv.db")).unwrap();
+    let mut config = test_host::HostConfig::from_manifest_file(
+        &support::project_root().join("spin.toml"),
+        dir.path().join("kv.db"),
+    )
+    .unwrap();
     config.manifest = manifest;
-    let error = test_host::Host::start(support::runtime(), config).await.err().expect("refused");
+    let error = test_host::Host::start(support::runtime(), config)
+        .await
+        .err()
+        .expect("refused");
     assert!(format!("{error:#}").contains("sessions"), "{error:#}");
 }
 
@@ -171,12 +220,20 @@ async fn streamed_responses_arrive_while_the_component_is_still_writing() {
     let port = gated.addr.port().to_string();
     let app = App::start_with(probe_manifest(), &[("upstream_port", &port)]).await;
 
-    let mut resp = app.get(&format!("/writer/stream?gate={}", gated.url("/gate"))).await;
+    let mut resp = app
+        .get(&format!("/writer/stream?gate={}", gated.url("/gate")))
+        .await;
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     // The component is blocked on the gate, which opens only after we read the first
     // event: a host that buffered the body would never deliver it.
     let first = tokio::time::timeout(std::time::Duration::from_secs(10), resp.chunk()).await;
-    assert_eq!(first.expect("first event arrives before the body ends").unwrap().unwrap(), "data: first\n\n");
+    assert_eq!(
+        first
+            .expect("first event arrives before the body ends")
+            .unwrap()
+            .unwrap(),
+        "data: first\n\n"
+    );
     gate.notify_one();
     let mut rest = Vec::new();
     while let Some(chunk) = resp.chunk().await.unwrap() {
@@ -198,16 +255,23 @@ fn vendored_wit_matches_spin_sdk() {
         .expect("spin-sdk in Cargo.lock");
     let cargo_home = std::env::var("CARGO_HOME")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cargo"));
+        .unwrap_or_else(|_| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cargo")
+        });
     let sdk_dir = std::fs::read_dir(cargo_home.join("registry/src"))
         .unwrap()
         .map(|entry| entry.unwrap().path().join(format!("spin-sdk-{version}")))
         .find(|dir| dir.is_dir())
         .expect("spin-sdk sources in the cargo registry");
-    let vendored = std::fs::read_to_string(support::project_root().join("tests/wit/spin.wit")).unwrap();
+    let vendored =
+        std::fs::read_to_string(support::project_root().join("tests/wit/spin.wit")).unwrap();
     for file in ["key-value.wit", "variables.wit"] {
-        let upstream = std::fs::read_to_string(sdk_dir.join("wit/deps/spin@2.0.0").join(file)).unwrap();
-        assert!(vendored.contains(&upstream), "tests/wit/spin.wit differs from spin-sdk's {file}");
+        let upstream =
+            std::fs::read_to_string(sdk_dir.join("wit/deps/spin@2.0.0").join(file)).unwrap();
+        assert!(
+            vendored.contains(&upstream),
+            "tests/wit/spin.wit differs from spin-sdk's {file}"
+        );
     }
 }
 
@@ -233,15 +297,21 @@ greeting = "{{{{ greeting }}}}"
     ))
 }
 
-const GREET_FROM_PROBE: &str = r#""test:probe/greet" = { path = "target/wasm32-wasip2/release/probe.wasm" }"#;
+const GREET_FROM_PROBE: &str =
+    r#""test:probe/greet" = { path = "target/wasm32-wasip2/release/probe.wasm" }"#;
 
 async fn start_error(manifest: String) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let mut config =
-        test_host::HostConfig::from_manifest_file(&support::project_root().join("spin.toml"), dir.path().join("kv.db"))
-            .unwrap();
+    let mut config = test_host::HostConfig::from_manifest_file(
+        &support::project_root().join("spin.toml"),
+        dir.path().join("kv.db"),
+    )
+    .unwrap();
     config.manifest = manifest;
-    let error = test_host::Host::start(support::runtime(), config).await.err().expect("the host refuses to start");
+    let error = test_host::Host::start(support::runtime(), config)
+        .await
+        .err()
+        .expect("the host refuses to start");
     format!("{error:#}")
 }
 
@@ -252,15 +322,25 @@ async fn a_dependency_satisfies_an_import_and_runs_with_the_parents_configuratio
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), "hello, ann");
 
-    let app = App::start_with(relay_manifest(GREET_FROM_PROBE, true), &[("greeting", "hi")]).await;
-    assert_eq!(app.get("/relay?name=bo").await.text().await.unwrap(), "hi, bo");
+    let app = App::start_with(
+        relay_manifest(GREET_FROM_PROBE, true),
+        &[("greeting", "hi")],
+    )
+    .await;
+    assert_eq!(
+        app.get("/relay?name=bo").await.text().await.unwrap(),
+        "hi, bo"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dependency_wiring_errors_stop_the_app_from_starting() {
     // Without the dependency, the import is unsatisfied.
     let error = start_error(relay_manifest("", true)).await;
-    assert!(error.contains("imports something the host does not provide"), "{error}");
+    assert!(
+        error.contains("imports something the host does not provide"),
+        "{error}"
+    );
 
     // A name that matches none of the component's imports.
     let error = start_error(relay_manifest(
@@ -282,5 +362,8 @@ async fn dependency_wiring_errors_stop_the_app_from_starting() {
     // even right after the same files were composed for an inheriting one.
     let _inheriting = App::start_with(relay_manifest(GREET_FROM_PROBE, true), &[]).await;
     let error = start_error(relay_manifest(GREET_FROM_PROBE, false)).await;
-    assert!(error.contains("dependencies_inherit_configuration"), "{error}");
+    assert!(
+        error.contains("dependencies_inherit_configuration"),
+        "{error}"
+    );
 }

@@ -27,12 +27,26 @@ async fn request_without_token_gets_a_challenge_naming_the_resource_metadata() {
     let resp = post_mcp(&app, None).await;
     assert_eq!(resp.status(), 401);
     let prm_url = app.url("/.well-known/oauth-protected-resource/mcp");
-    let challenge = resp.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    let challenge = resp.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     // RFC 6750 §3.1: no error code when no credentials were sent.
-    assert_eq!(challenge, format!(r#"Bearer resource_metadata="{prm_url}", scope="mcp""#));
+    assert_eq!(
+        challenge,
+        format!(r#"Bearer resource_metadata="{prm_url}", scope="mcp""#)
+    );
 
     // The named document is served, and names this endpoint as the resource.
-    let prm: serde_json::Value = app.client.get(&prm_url).send().await.unwrap().json().await.unwrap();
+    let prm: serde_json::Value = app
+        .client
+        .get(&prm_url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(prm["resource"], app.url("/mcp"));
 }
 
@@ -42,15 +56,26 @@ async fn request_with_an_unknown_token_gets_invalid_token() {
     let resp = post_mcp(&app, Some("Bearer not-a-token-we-issued")).await;
     assert_eq!(resp.status(), 401);
     let challenge = resp.headers()["www-authenticate"].to_str().unwrap();
-    assert!(challenge.starts_with(r#"Bearer error="invalid_token", "#), "{challenge}");
-    assert!(challenge.contains(&format!(r#"resource_metadata="{}""#, app.url("/.well-known/oauth-protected-resource/mcp"))));
+    assert!(
+        challenge.starts_with(r#"Bearer error="invalid_token", "#),
+        "{challenge}"
+    );
+    assert!(challenge.contains(&format!(
+        r#"resource_metadata="{}""#,
+        app.url("/.well-known/oauth-protected-resource/mcp")
+    )));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_method_on_mcp_requires_authentication() {
     let app = App::start().await;
     for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
-        let resp = app.client.request(method.clone(), app.url("/mcp")).send().await.unwrap();
+        let resp = app
+            .client
+            .request(method.clone(), app.url("/mcp"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 401, "{method}");
         assert!(resp.headers().contains_key("www-authenticate"), "{method}");
     }
@@ -58,7 +83,11 @@ async fn every_method_on_mcp_requires_authentication() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn challenge_uses_the_configured_base_url() {
-    let app = App::start_with(support::project_manifest(), &[("base_url", "https://mcp.example.com")]).await;
+    let app = App::start_with(
+        support::project_manifest(),
+        &[("base_url", "https://mcp.example.com")],
+    )
+    .await;
     let resp = post_mcp(&app, None).await;
     assert_eq!(
         resp.headers()["www-authenticate"],

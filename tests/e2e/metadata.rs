@@ -10,7 +10,12 @@ use support::App;
 async fn json_at(app: &App, path: &str) -> Value {
     let resp = app.get(path).await;
     assert_eq!(resp.status(), 200, "{path}");
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
     resp.json().await.unwrap()
 }
 
@@ -30,7 +35,10 @@ async fn metadata_urls_derive_from_the_request_host_by_default() {
         })
     );
     // The root form describes the same resource.
-    assert_eq!(json_at(&app, "/.well-known/oauth-protected-resource").await, prm);
+    assert_eq!(
+        json_at(&app, "/.well-known/oauth-protected-resource").await,
+        prm
+    );
 
     let asm = json_at(&app, "/.well-known/oauth-authorization-server").await;
     assert_eq!(asm["issuer"], origin);
@@ -45,10 +53,17 @@ async fn metadata_urls_derive_from_the_request_host_by_default() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn base_url_variable_overrides_the_request_host() {
-    let app = App::start_with(support::project_manifest(), &[("base_url", "https://mcp.example.com/")]).await;
+    let app = App::start_with(
+        support::project_manifest(),
+        &[("base_url", "https://mcp.example.com/")],
+    )
+    .await;
     let prm = json_at(&app, "/.well-known/oauth-protected-resource/mcp").await;
     assert_eq!(prm["resource"], "https://mcp.example.com/mcp");
-    assert_eq!(prm["authorization_servers"], json!(["https://mcp.example.com"]));
+    assert_eq!(
+        prm["authorization_servers"],
+        json!(["https://mcp.example.com"])
+    );
     let asm = json_at(&app, "/.well-known/oauth-authorization-server").await;
     assert_eq!(asm["issuer"], "https://mcp.example.com");
     assert_eq!(asm["token_endpoint"], "https://mcp.example.com/token");
@@ -56,11 +71,18 @@ async fn base_url_variable_overrides_the_request_host() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_base_url_with_a_path_is_a_configuration_error() {
-    let app = App::start_with(support::project_manifest(), &[("base_url", "https://mcp.example.com/prefix")]).await;
+    let app = App::start_with(
+        support::project_manifest(),
+        &[("base_url", "https://mcp.example.com/prefix")],
+    )
+    .await;
     let resp = app.get("/.well-known/oauth-authorization-server").await;
     assert_eq!(resp.status(), 500);
     let body = resp.text().await.unwrap();
-    assert_eq!(body, r#"{"error":"server_error"}"#, "the detail goes to the log, not the client");
+    assert_eq!(
+        body, r#"{"error":"server_error"}"#,
+        "the detail goes to the log, not the client"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,8 +103,18 @@ async fn a_host_header_that_is_not_an_authority_is_rejected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_well_known_paths_and_other_methods_are_refused() {
     let app = App::start().await;
-    assert_eq!(app.get("/.well-known/oauth-protected-resource/other").await.status(), 404);
-    let post = app.client.post(app.url("/.well-known/oauth-authorization-server")).send().await.unwrap();
+    assert_eq!(
+        app.get("/.well-known/oauth-protected-resource/other")
+            .await
+            .status(),
+        404
+    );
+    let post = app
+        .client
+        .post(app.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(post.status(), 405);
     assert_eq!(post.headers()["allow"], "GET, HEAD");
 }

@@ -6,7 +6,11 @@ mod support;
 use serde_json::Value;
 use support::App;
 
-async fn post_token(app: &App, content_type: &str, body: &'static str) -> (u16, Value, reqwest::header::HeaderMap) {
+async fn post_token(
+    app: &App,
+    content_type: &str,
+    body: &'static str,
+) -> (u16, Value, reqwest::header::HeaderMap) {
     let resp = app
         .client
         .post(app.url("/token"))
@@ -27,14 +31,44 @@ async fn token_requests_get_rfc_6749_errors() {
     let app = App::start().await;
     // (case, content type, body, expected error)
     let cases = [
-        ("authorization_code before grants exist", FORM, "grant_type=authorization_code&code=x", "unsupported_grant_type"),
-        ("refresh_token before grants exist", FORM, "grant_type=refresh_token&refresh_token=x", "unsupported_grant_type"),
-        ("unknown grant", FORM, "grant_type=password&username=a", "unsupported_grant_type"),
+        (
+            "authorization_code before grants exist",
+            FORM,
+            "grant_type=authorization_code&code=x",
+            "unsupported_grant_type",
+        ),
+        (
+            "refresh_token before grants exist",
+            FORM,
+            "grant_type=refresh_token&refresh_token=x",
+            "unsupported_grant_type",
+        ),
+        (
+            "unknown grant",
+            FORM,
+            "grant_type=password&username=a",
+            "unsupported_grant_type",
+        ),
         ("missing grant_type", FORM, "code=x", "invalid_request"),
         ("empty grant_type", FORM, "grant_type=", "invalid_request"),
-        ("repeated grant_type", FORM, "grant_type=refresh_token&grant_type=authorization_code", "invalid_request"),
-        ("JSON body", "application/json", r#"{"grant_type":"authorization_code"}"#, "invalid_request"),
-        ("invalid UTF-8 escape", FORM, "grant_type=%FF", "unsupported_grant_type"),
+        (
+            "repeated grant_type",
+            FORM,
+            "grant_type=refresh_token&grant_type=authorization_code",
+            "invalid_request",
+        ),
+        (
+            "JSON body",
+            "application/json",
+            r#"{"grant_type":"authorization_code"}"#,
+            "invalid_request",
+        ),
+        (
+            "invalid UTF-8 escape",
+            FORM,
+            "grant_type=%FF",
+            "unsupported_grant_type",
+        ),
     ];
     for (case, content_type, body, expected) in cases {
         let (status, json, headers) = post_token(&app, content_type, body).await;

@@ -22,7 +22,11 @@ const ALWAYS_ALLOWED_IMPORTS: &[&str] = &["wasi:io/", "wasi:clocks/", "wasi:rand
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DependencyName {
     Plain(String),
-    Package { package: String, interface: Option<String>, version: Option<String> },
+    Package {
+        package: String,
+        interface: Option<String>,
+        version: Option<String>,
+    },
 }
 
 impl DependencyName {
@@ -41,7 +45,11 @@ impl DependencyName {
             Some((p, i)) => (p.to_owned(), Some(i.to_owned())),
             None => (name_part.to_owned(), None),
         };
-        Ok(Self::Package { package, interface, version })
+        Ok(Self::Package {
+            package,
+            interface,
+            version,
+        })
     }
 
     /// Spin's rule: the package must be equal; interface and version, when the
@@ -49,8 +57,14 @@ impl DependencyName {
     pub fn matches_import(&self, import: &str) -> bool {
         match self {
             Self::Plain(name) => name == import,
-            Self::Package { package, interface, version } => {
-                let Some((import_package, rest)) = import.split_once('/') else { return false };
+            Self::Package {
+                package,
+                interface,
+                version,
+            } => {
+                let Some((import_package, rest)) = import.split_once('/') else {
+                    return false;
+                };
                 let (import_interface, import_version) = match rest.split_once('@') {
                     Some((i, v)) => (i, Some(v)),
                     None => (rest, None),
@@ -112,13 +126,23 @@ pub fn compose(
     let parent_world = parent_pkg.ty();
     let parent_pkg = graph.register_package(parent_pkg)?;
     let parent_instance = graph.instantiate(parent_pkg);
-    let imports: Vec<String> = graph.types()[parent_world].imports.keys().cloned().collect();
+    let imports: Vec<String> = graph.types()[parent_world]
+        .imports
+        .keys()
+        .cloned()
+        .collect();
 
     let mut arguments: BTreeMap<String, (String, wac_graph::NodeId)> = BTreeMap::new();
     for (dependency, bytes) in dependencies {
-        let matched: Vec<&String> = imports.iter().filter(|i| dependency.parsed.matches_import(i)).collect();
+        let matched: Vec<&String> = imports
+            .iter()
+            .filter(|i| dependency.parsed.matches_import(i))
+            .collect();
         if matched.is_empty() {
-            bail!("dependency {:?} doesn't match any imports of component {component_id:?}", dependency.name);
+            bail!(
+                "dependency {:?} doesn't match any imports of component {component_id:?}",
+                dependency.name
+            );
         }
         let package_name = match &dependency.parsed {
             DependencyName::Package { package, .. } => package.clone(),
@@ -134,8 +158,12 @@ pub fn compose(
         let dep_instance = graph.instantiate(dep_pkg);
         for import in matched {
             let export_name = dependency.export.clone().unwrap_or_else(|| import.clone());
-            let Some(export_ty) = graph.types()[dep_world].exports.get(&export_name).copied() else {
-                bail!("dependency {:?} doesn't export {export_name:?} to satisfy import {import:?}", dependency.name);
+            let Some(export_ty) = graph.types()[dep_world].exports.get(&export_name).copied()
+            else {
+                bail!(
+                    "dependency {:?} doesn't export {export_name:?} to satisfy import {import:?}",
+                    dependency.name
+                );
             };
             let import_ty = graph.types()[parent_world].imports[import];
             let mut cache = Default::default();
@@ -145,15 +173,24 @@ pub fn compose(
                     format!("dependency {:?} exports {export_name:?}, which is not compatible with import {import:?}", dependency.name)
                 })?;
             let node = graph.alias_instance_export(dep_instance, &export_name)?;
-            if let Some((other, _)) = arguments.insert(import.clone(), (dependency.name.clone(), node)) {
-                bail!("component {component_id:?}: import {import:?} is satisfied by both {other:?} and {:?}", dependency.name);
+            if let Some((other, _)) =
+                arguments.insert(import.clone(), (dependency.name.clone(), node))
+            {
+                bail!(
+                    "component {component_id:?}: import {import:?} is satisfied by both {other:?} and {:?}",
+                    dependency.name
+                );
             }
         }
     }
     for (import, (_, node)) in arguments {
         graph.set_instantiation_argument(parent_instance, &import, node)?;
     }
-    let exports: Vec<String> = graph.types()[parent_world].exports.keys().cloned().collect();
+    let exports: Vec<String> = graph.types()[parent_world]
+        .exports
+        .keys()
+        .cloned()
+        .collect();
     for export in exports {
         let node = graph.alias_instance_export(parent_instance, &export)?;
         graph.export(node, &export)?;
@@ -161,9 +198,15 @@ pub fn compose(
     Ok(graph.encode(EncodeOptions::default())?)
 }
 
-fn ensure_nothing_to_deny<'a>(dependency: &str, imports: impl Iterator<Item = &'a String>) -> anyhow::Result<()> {
+fn ensure_nothing_to_deny<'a>(
+    dependency: &str,
+    imports: impl Iterator<Item = &'a String>,
+) -> anyhow::Result<()> {
     for import in imports {
-        if !ALWAYS_ALLOWED_IMPORTS.iter().any(|prefix| import.starts_with(prefix)) {
+        if !ALWAYS_ALLOWED_IMPORTS
+            .iter()
+            .any(|prefix| import.starts_with(prefix))
+        {
             bail!(
                 "dependency {dependency:?} imports {import:?}, which Spin denies to a dependency that does not \
                  inherit configuration; set `dependencies_inherit_configuration = true` on the component"
@@ -216,9 +259,15 @@ mod tests {
         let deps = parse_dependencies("x", &table, Path::new("/app")).unwrap();
         assert_eq!(deps[0].path, Path::new("/app/dep.wasm"));
         assert_eq!(deps[0].export.as_deref(), Some("a:b/d"));
-        for bad in [r#""a:b/c" = "1.0.0""#, r#""a:b/c" = { url = "https://x", digest = "sha256:0" }"#] {
+        for bad in [
+            r#""a:b/c" = "1.0.0""#,
+            r#""a:b/c" = { url = "https://x", digest = "sha256:0" }"#,
+        ] {
             let table: BTreeMap<String, toml::Value> = toml::from_str(bad).unwrap();
-            assert!(parse_dependencies("x", &table, Path::new("/app")).is_err(), "{bad}");
+            assert!(
+                parse_dependencies("x", &table, Path::new("/app")).is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -47,7 +47,11 @@ impl KvBackend {
                 PRIMARY KEY (store, key)
             )",
         )?;
-        Ok(Self { conn: Mutex::new(conn), reads: AtomicU64::new(0), writes: AtomicU64::new(0) })
+        Ok(Self {
+            conn: Mutex::new(conn),
+            reads: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+        })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -80,7 +84,10 @@ impl KvBackend {
     pub fn delete(&self, store: &str, key: &str) -> rusqlite::Result<()> {
         self.writes.fetch_add(1, Ordering::Relaxed);
         self.conn()
-            .execute("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2", params![store, key])
+            .execute(
+                "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2",
+                params![store, key],
+            )
             .map(drop)
     }
 
@@ -96,13 +103,17 @@ impl KvBackend {
     pub fn get_keys(&self, store: &str) -> rusqlite::Result<Vec<String>> {
         self.reads.fetch_add(1, Ordering::Relaxed);
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;
+        let mut stmt =
+            conn.prepare("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;
         let keys = stmt.query_map(params![store], |row| row.get(0))?.collect();
         keys
     }
 
     pub fn stats(&self) -> KvStats {
-        KvStats { reads: self.reads.load(Ordering::Relaxed), writes: self.writes.load(Ordering::Relaxed) }
+        KvStats {
+            reads: self.reads.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+        }
     }
 
     pub fn reset_stats(&self) {
@@ -126,13 +137,25 @@ mod tests {
             kv.set("other", "k", b"x").unwrap();
             kv.set("default", "gone", b"x").unwrap();
             kv.delete("default", "gone").unwrap();
-            assert_eq!(kv.stats(), KvStats { reads: 0, writes: 5 });
+            assert_eq!(
+                kv.stats(),
+                KvStats {
+                    reads: 0,
+                    writes: 5
+                }
+            );
         }
         let kv = KvBackend::open(&path).unwrap();
         assert_eq!(kv.get("default", "k").unwrap().as_deref(), Some(&b"v2"[..]));
         assert_eq!(kv.get("default", "gone").unwrap(), None);
         assert!(kv.exists("other", "k").unwrap());
         assert_eq!(kv.get_keys("default").unwrap(), vec!["k".to_owned()]);
-        assert_eq!(kv.stats(), KvStats { reads: 4, writes: 0 });
+        assert_eq!(
+            kv.stats(),
+            KvStats {
+                reads: 4,
+                writes: 0
+            }
+        );
     }
 }

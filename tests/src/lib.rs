@@ -46,7 +46,10 @@ pub struct Runtime {
 impl Runtime {
     pub fn new() -> anyhow::Result<Self> {
         let engine = wasmtime::Engine::new(&wasmtime::Config::new())?;
-        Ok(Self { engine, compiled: Mutex::new(HashMap::new()) })
+        Ok(Self {
+            engine,
+            compiled: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Compiles a component, composed with its dependencies if it has any, or reuses the
@@ -58,21 +61,27 @@ impl Runtime {
         dependencies: &[compose::Dependency],
         inherit_configuration: bool,
     ) -> anyhow::Result<Component> {
-        let files: Vec<PathBuf> =
-            std::iter::once(source.to_owned()).chain(dependencies.iter().map(|d| d.path.clone())).collect();
+        let files: Vec<PathBuf> = std::iter::once(source.to_owned())
+            .chain(dependencies.iter().map(|d| d.path.clone()))
+            .collect();
         let stamps = files
             .iter()
             .map(|path| {
                 std::fs::metadata(path)
                     .and_then(|m| m.modified())
-                    .with_context(|| format!("{} not found: build the components first", path.display()))
+                    .with_context(|| {
+                        format!("{} not found: build the components first", path.display())
+                    })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let key = CompileKey {
             files,
             wiring: format!(
                 "inherit={inherit_configuration} {:?}",
-                dependencies.iter().map(|d| (&d.name, &d.export)).collect::<Vec<_>>()
+                dependencies
+                    .iter()
+                    .map(|d| (&d.name, &d.export))
+                    .collect::<Vec<_>>()
             ),
         };
         let mut compiled = self.compiled.lock().unwrap_or_else(|e| e.into_inner());
@@ -81,7 +90,9 @@ impl Runtime {
         {
             return Ok(component.clone());
         }
-        let read = |path: &Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+        let read = |path: &Path| {
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+        };
         let mut bytes = read(source)?;
         if !dependencies.is_empty() {
             let loaded = dependencies
@@ -125,7 +136,8 @@ pub struct HostConfig {
 impl HostConfig {
     /// A host for the manifest at `path`, on an ephemeral loopback port.
     pub fn from_manifest_file(path: &Path, kv_path: PathBuf) -> anyhow::Result<Self> {
-        let manifest = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let manifest =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let app_root = path.parent().map(Path::to_owned).unwrap_or_default();
         Ok(Self {
             manifest,
@@ -153,7 +165,13 @@ impl Host {
     pub async fn start(runtime: &Runtime, config: HostConfig) -> anyhow::Result<Self> {
         let manifest = Manifest::parse(&config.manifest)?;
         let app_root = &config.app_root;
-        let env = |name: &str| if config.read_env { std::env::var(name).ok() } else { None };
+        let env = |name: &str| {
+            if config.read_env {
+                std::env::var(name).ok()
+            } else {
+                None
+            }
+        };
         let app_variables = AppVariables::resolve(&manifest, &config.variables, env)?;
 
         let mut linker: Linker<RequestState> = Linker::new(&runtime.engine);
@@ -161,14 +179,24 @@ impl Host {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         spin_host::add_to_linker(&mut linker)?;
 
-        let routed: std::collections::BTreeSet<&str> =
-            manifest.trigger.http.iter().map(|t| t.component.as_str()).collect();
+        let routed: std::collections::BTreeSet<&str> = manifest
+            .trigger
+            .http
+            .iter()
+            .map(|t| t.component.as_str())
+            .collect();
         let mut components = HashMap::new();
         for id in routed {
             let decl = &manifest.component[id];
             let dependencies = compose::parse_dependencies(id, &decl.dependencies, app_root)?;
-            if let Some(label) = decl.key_value_stores.iter().find(|l| *l != kv::DEFAULT_STORE) {
-                bail!("component {id:?}: key-value store {label:?} is not defined (only \"default\" exists without runtime config)");
+            if let Some(label) = decl
+                .key_value_stores
+                .iter()
+                .find(|l| *l != kv::DEFAULT_STORE)
+            {
+                bail!(
+                    "component {id:?}: key-value store {label:?} is not defined (only \"default\" exists without runtime config)"
+                );
             }
             let component_config = ComponentConfig {
                 id: id.to_owned(),
@@ -179,14 +207,28 @@ impl Host {
                     .with_context(|| format!("component {id:?}: allowed_outbound_hosts"))?,
             };
             let source = manifest.component_source(id, app_root)?;
-            let component =
-                runtime.component(id, &source, &dependencies, decl.dependencies_inherit_configuration)?;
+            let component = runtime.component(
+                id,
+                &source,
+                &dependencies,
+                decl.dependencies_inherit_configuration,
+            )?;
             let pre = linker
                 .instantiate_pre(&component)
                 .map_err(anyhow::Error::from)
-                .with_context(|| format!("component {id:?} imports something the host does not provide"))?;
-            let pre = ProxyPre::new(pre).map_err(anyhow::Error::from).with_context(|| format!("component {id:?} is not an HTTP component"))?;
-            components.insert(id.to_owned(), LoadedComponent { pre, config: Arc::new(component_config) });
+                .with_context(|| {
+                    format!("component {id:?} imports something the host does not provide")
+                })?;
+            let pre = ProxyPre::new(pre)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("component {id:?} is not an HTTP component"))?;
+            components.insert(
+                id.to_owned(),
+                LoadedComponent {
+                    pre,
+                    config: Arc::new(component_config),
+                },
+            );
         }
 
         let app = Arc::new(AppRuntime {
@@ -195,7 +237,10 @@ impl Host {
             kv: Arc::new(KvBackend::open(&config.kv_path)?),
         });
         let server = Server::start(app.clone(), config.listen).await?;
-        Ok(Self { server, runtime: app })
+        Ok(Self {
+            server,
+            runtime: app,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {

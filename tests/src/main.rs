@@ -24,15 +24,23 @@ async fn main() -> anyhow::Result<()> {
         let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "--manifest" | "-f" => manifest = value()?.into(),
-            "--listen" => listen = value()?.parse().context("--listen takes an address like 127.0.0.1:3000")?,
+            "--listen" => {
+                listen = value()?
+                    .parse()
+                    .context("--listen takes an address like 127.0.0.1:3000")?
+            }
             "--kv" => kv = Some(value()?.into()),
             "--variable" => {
                 let pair = value()?;
-                let (name, v) = pair.split_once('=').context("--variable takes name=value")?;
+                let (name, v) = pair
+                    .split_once('=')
+                    .context("--variable takes name=value")?;
                 variables.push((name.to_owned(), v.to_owned()));
             }
             "--help" | "-h" => {
-                println!("usage: test-host [--manifest spin.toml] [--listen ADDR] [--kv FILE] [--variable name=value]...");
+                println!(
+                    "usage: test-host [--manifest spin.toml] [--listen ADDR] [--kv FILE] [--variable name=value]..."
+                );
                 return Ok(());
             }
             other => bail!("unknown argument {other:?} (see --help)"),

@@ -143,13 +143,15 @@ pub enum Command {
 
 impl Manifest {
     pub fn parse(text: &str) -> anyhow::Result<Self> {
-        let manifest: Manifest = toml::from_str(text).context("spin.toml is not a valid Spin manifest")?;
+        let manifest: Manifest =
+            toml::from_str(text).context("spin.toml is not a valid Spin manifest")?;
         manifest.validate()?;
         Ok(manifest)
     }
 
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("in {}", path.display()))
     }
 
@@ -161,7 +163,10 @@ impl Manifest {
             self.spin_manifest_version
         );
         for name in self.variables.keys() {
-            ensure!(is_valid_variable_name(name), "invalid variable name {name:?}");
+            ensure!(
+                is_valid_variable_name(name),
+                "invalid variable name {name:?}"
+            );
         }
         for (name, variable) in &self.variables {
             ensure!(
@@ -172,12 +177,19 @@ impl Manifest {
         for (id, component) in &self.component {
             ensure!(is_valid_component_id(id), "invalid component id {id:?}");
             for name in component.variables.keys() {
-                ensure!(is_valid_variable_name(name), "component {id:?}: invalid variable name {name:?}");
+                ensure!(
+                    is_valid_variable_name(name),
+                    "component {id:?}: invalid variable name {name:?}"
+                );
             }
         }
         for trigger in &self.trigger.http {
             if !self.component.contains_key(&trigger.component) {
-                bail!("trigger route {:?} names unknown component {:?}", trigger.route, trigger.component);
+                bail!(
+                    "trigger route {:?} names unknown component {:?}",
+                    trigger.route,
+                    trigger.component
+                );
             }
         }
         Ok(())
@@ -185,10 +197,15 @@ impl Manifest {
 
     /// The local `.wasm` path of a component, relative paths taken from `app_root`.
     pub fn component_source(&self, id: &str, app_root: &Path) -> anyhow::Result<PathBuf> {
-        let component = self.component.get(id).with_context(|| format!("no component {id:?}"))?;
+        let component = self
+            .component
+            .get(id)
+            .with_context(|| format!("no component {id:?}"))?;
         match &component.source {
             Source::Local(path) => Ok(app_root.join(path)),
-            Source::Remote(_) => bail!("component {id:?}: only local `source` paths can be run by the test host"),
+            Source::Remote(_) => {
+                bail!("component {id:?}: only local `source` paths can be run by the test host")
+            }
         }
     }
 }
@@ -204,7 +221,10 @@ pub fn is_valid_variable_name(name: &str) -> bool {
 fn is_valid_component_id(id: &str) -> bool {
     !id.is_empty()
         && id.split('-').all(|word| {
-            !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            !word.is_empty()
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         })
 }
 
@@ -234,7 +254,10 @@ mod tests {
 
     #[test]
     fn rejects_invented_fields() {
-        let bad = MINIMAL.replace("source = \"web.wasm\"", "source = \"web.wasm\"\nroutes = []");
+        let bad = MINIMAL.replace(
+            "source = \"web.wasm\"",
+            "source = \"web.wasm\"\nroutes = []",
+        );
         assert!(Manifest::parse(&bad).is_err());
         let bad = MINIMAL.replace("name = \"app\"", "name = \"app\"\nflavour = \"x\"");
         assert!(Manifest::parse(&bad).is_err());
@@ -242,7 +265,10 @@ mod tests {
 
     #[test]
     fn rejects_unknown_component_and_version() {
-        assert!(Manifest::parse(&MINIMAL.replace("component = \"web\"", "component = \"nope\"")).is_err());
+        assert!(
+            Manifest::parse(&MINIMAL.replace("component = \"web\"", "component = \"nope\""))
+                .is_err()
+        );
         assert!(Manifest::parse(&MINIMAL.replace("version = 2", "version = 1")).is_err());
     }
 

@@ -34,7 +34,10 @@ impl AllowedHost {
             .split_once("://")
             .with_context(|| format!("{entry:?} has no scheme (e.g. 'https://')"))?;
         let rest = rest.strip_suffix('/').unwrap_or(rest);
-        ensure!(!rest.contains('/'), "{entry:?} has a path, which allowed hosts may not have");
+        ensure!(
+            !rest.contains('/'),
+            "{entry:?} has a path, which allowed hosts may not have"
+        );
         // An IPv6 literal keeps its brackets; the port follows the last `:` after them.
         let (host, port) = match rest.rfind(':') {
             Some(i) if !rest[i..].contains(']') => (&rest[..i], Some(&rest[i + 1..])),
@@ -42,13 +45,19 @@ impl AllowedHost {
         };
         let scheme = match scheme {
             "*" => None,
-            s if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphabetic()) => Some(s.to_ascii_lowercase()),
+            s if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphabetic()) => {
+                Some(s.to_ascii_lowercase())
+            }
             s => bail!("{entry:?}: invalid scheme {s:?}"),
         };
         let host = match host {
             "*" => HostPattern::Any,
-            "self" | "self.alt" => bail!("{entry:?}: `self` requests are not supported by the test host"),
-            h if h.starts_with("*.") && !h[2..].contains('*') => HostPattern::Subdomain(h[1..].to_ascii_lowercase()),
+            "self" | "self.alt" => {
+                bail!("{entry:?}: `self` requests are not supported by the test host")
+            }
+            h if h.starts_with("*.") && !h[2..].contains('*') => {
+                HostPattern::Subdomain(h[1..].to_ascii_lowercase())
+            }
             h if !h.is_empty() && !h.contains('*') => HostPattern::Exact(h.to_ascii_lowercase()),
             h => bail!("{entry:?}: invalid host {h:?} (wildcards only as `*` or `*.domain`)"),
         };
@@ -56,11 +65,16 @@ impl AllowedHost {
             Some("*") => PortPattern::Any,
             Some(p) => match p.split_once("..") {
                 Some((a, b)) => PortPattern::Range(
-                    a.parse().with_context(|| format!("{entry:?}: bad port range"))?,
-                    b.parse::<u16>().with_context(|| format!("{entry:?}: bad port range"))?.saturating_sub(1),
+                    a.parse()
+                        .with_context(|| format!("{entry:?}: bad port range"))?,
+                    b.parse::<u16>()
+                        .with_context(|| format!("{entry:?}: bad port range"))?
+                        .saturating_sub(1),
                 ),
                 None => {
-                    let p: u16 = p.parse().with_context(|| format!("{entry:?}: port {p:?} is not a number"))?;
+                    let p: u16 = p
+                        .parse()
+                        .with_context(|| format!("{entry:?}: port {p:?} is not a number"))?;
                     PortPattern::Range(p, p)
                 }
             },
@@ -68,7 +82,9 @@ impl AllowedHost {
                 let p = scheme
                     .as_deref()
                     .and_then(well_known_port)
-                    .with_context(|| format!("{entry:?}: no port given and the scheme has no default"))?;
+                    .with_context(|| {
+                        format!("{entry:?}: no port given and the scheme has no default")
+                    })?;
                 PortPattern::Range(p, p)
             }
         };
@@ -113,11 +129,17 @@ impl AllowedHosts {
 
     /// Whether a request to this URL may leave the component.
     pub fn allows(&self, uri: &http::Uri) -> bool {
-        let Some(scheme) = uri.scheme_str() else { return false };
+        let Some(scheme) = uri.scheme_str() else {
+            return false;
+        };
         let Some(host) = uri.host() else { return false };
-        let Some(port) = uri.port_u16().or_else(|| well_known_port(scheme)) else { return false };
+        let Some(port) = uri.port_u16().or_else(|| well_known_port(scheme)) else {
+            return false;
+        };
         let host = host.to_ascii_lowercase();
-        self.0.iter().any(|allowed| allowed.allows(scheme, &host, port))
+        self.0
+            .iter()
+            .any(|allowed| allowed.allows(scheme, &host, port))
     }
 }
 
@@ -134,27 +156,54 @@ mod tests {
 
     #[test]
     fn default_ports_follow_the_scheme() {
-        assert!(allows(&["https://api.clerk.com"], "https://api.clerk.com/v1/x"));
-        assert!(!allows(&["https://api.clerk.com"], "https://api.clerk.com:8443/"));
+        assert!(allows(
+            &["https://api.clerk.com"],
+            "https://api.clerk.com/v1/x"
+        ));
+        assert!(!allows(
+            &["https://api.clerk.com"],
+            "https://api.clerk.com:8443/"
+        ));
         assert!(!allows(&["https://api.clerk.com"], "http://api.clerk.com/"));
     }
 
     #[test]
     fn explicit_ports_ranges_and_wildcards() {
-        assert!(allows(&["http://127.0.0.1:3001"], "http://127.0.0.1:3001/a"));
-        assert!(!allows(&["http://127.0.0.1:3001"], "http://127.0.0.1:3002/a"));
+        assert!(allows(
+            &["http://127.0.0.1:3001"],
+            "http://127.0.0.1:3001/a"
+        ));
+        assert!(!allows(
+            &["http://127.0.0.1:3001"],
+            "http://127.0.0.1:3002/a"
+        ));
         assert!(allows(&["http://localhost:*"], "http://localhost:9/"));
-        assert!(allows(&["http://localhost:3000..3002"], "http://localhost:3001/"));
-        assert!(!allows(&["http://localhost:3000..3002"], "http://localhost:3002/"));
+        assert!(allows(
+            &["http://localhost:3000..3002"],
+            "http://localhost:3001/"
+        ));
+        assert!(!allows(
+            &["http://localhost:3000..3002"],
+            "http://localhost:3002/"
+        ));
         assert!(allows(&["https://*.clerk.com"], "https://api.clerk.com/"));
-        assert!(!allows(&["https://*.clerk.com"], "https://clerk.com.evil.example/"));
+        assert!(!allows(
+            &["https://*.clerk.com"],
+            "https://clerk.com.evil.example/"
+        ));
         assert!(allows(&["*://*:*"], "http://anything.example:1/"));
         assert!(!allows(&[], "http://127.0.0.1/"));
     }
 
     #[test]
     fn malformed_entries_are_errors() {
-        for bad in ["api.clerk.com", "https://a.com/path", "https://a*.com", "ftp://a.com", "https://a.com:x"] {
+        for bad in [
+            "api.clerk.com",
+            "https://a.com/path",
+            "https://a*.com",
+            "ftp://a.com",
+            "https://a.com:x",
+        ] {
             assert!(AllowedHost::parse(bad).is_err(), "{bad}");
         }
     }

@@ -36,7 +36,10 @@ impl Router {
                 Route::Path(p) => p.clone(),
                 Route::Private { private: true } => continue,
                 Route::Private { private: false } => {
-                    bail!("component {:?}: a route must be a path or `{{ private = true }}`", trigger.component)
+                    bail!(
+                        "component {:?}: a route must be a path or `{{ private = true }}`",
+                        trigger.component
+                    )
                 }
             };
             if !seen.insert(raw.clone()) {
@@ -46,7 +49,10 @@ impl Router {
                 Some(prefix) => format!("{prefix}/*"),
                 None => raw.clone(),
             };
-            let handler = Handler { component: trigger.component.clone(), raw_route: raw.clone() };
+            let handler = Handler {
+                component: trigger.component.clone(),
+                raw_route: raw.clone(),
+            };
             router
                 .add(spec.as_str(), handler)
                 .map_err(|e| anyhow::anyhow!("{e}"))
@@ -69,7 +75,11 @@ impl Router {
             },
             None => String::new(),
         };
-        let component_route = handler.raw_route.strip_suffix("/...").unwrap_or(&handler.raw_route).to_owned();
+        let component_route = handler
+            .raw_route
+            .strip_suffix("/...")
+            .unwrap_or(&handler.raw_route)
+            .to_owned();
         Some(RouteMatch {
             component: handler.component.clone(),
             raw_route: handler.raw_route.clone(),
@@ -86,7 +96,9 @@ mod tests {
     fn router(routes: &[(&str, &str)]) -> Router {
         let mut text = String::from("spin_manifest_version = 2\n[application]\nname = \"a\"\n");
         for (route, component) in routes {
-            text.push_str(&format!("[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{component}\"\n"));
+            text.push_str(&format!(
+                "[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{component}\"\n"
+            ));
         }
         let mut ids: Vec<_> = routes.iter().map(|(_, c)| *c).collect();
         ids.dedup();
@@ -98,7 +110,12 @@ mod tests {
 
     #[test]
     fn exact_beats_wildcard_and_longest_prefix_wins() {
-        let r = router(&[("/...", "all"), ("/one", "exact"), ("/one/...", "one"), ("/one/two/...", "two")]);
+        let r = router(&[
+            ("/...", "all"),
+            ("/one", "exact"),
+            ("/one/...", "one"),
+            ("/one/two/...", "two"),
+        ]);
         assert_eq!(r.route("/one").unwrap().component, "exact");
         assert_eq!(r.route("/one/x").unwrap().component, "one");
         assert_eq!(r.route("/one/two/three").unwrap().component, "two");

@@ -39,7 +39,11 @@ pub struct AppRuntime {
 }
 
 impl AppRuntime {
-    async fn handle(self: Arc<Self>, mut req: Request<Incoming>, client: SocketAddr) -> Response<Body> {
+    async fn handle(
+        self: Arc<Self>,
+        mut req: Request<Incoming>,
+        client: SocketAddr,
+    ) -> Response<Body> {
         let path = req.uri().path().to_owned();
         let Some(route) = self.router.route(&path) else {
             return plain(StatusCode::NOT_FOUND, "Not Found");
@@ -48,7 +52,11 @@ impl AppRuntime {
             return plain(StatusCode::INTERNAL_SERVER_ERROR, "component not loaded");
         };
         // RFC 9112 §3.2: a request without Host gets 400 (and a component needs an authority).
-        let Some(host) = req.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned)
+        let Some(host) = req
+            .headers()
+            .get(hyper::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned)
         else {
             return plain(StatusCode::BAD_REQUEST, "missing Host header");
         };
@@ -64,8 +72,17 @@ impl AppRuntime {
 }
 
 /// The headers Spin's HTTP trigger adds to every request it passes to a component.
-fn add_spin_headers(req: &mut Request<Incoming>, host: &str, route: &RouteMatch, client: SocketAddr) {
-    let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
+fn add_spin_headers(
+    req: &mut Request<Incoming>,
+    host: &str,
+    route: &RouteMatch,
+    client: SocketAddr,
+) {
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
     let values = [
         ("spin-full-url", format!("http://{host}{path_and_query}")),
         ("spin-path-info", route.path_info.clone()),
@@ -88,19 +105,30 @@ async fn run_component(
     kv: Arc<KvBackend>,
     req: Request<Incoming>,
 ) -> anyhow::Result<Response<Body>> {
-    let mut store = Store::new(component.pre.engine(), RequestState::new(component.config.clone(), kv));
+    let mut store = Store::new(
+        component.pre.engine(),
+        RequestState::new(component.config.clone(), kv),
+    );
     let (sender, receiver) = tokio::sync::oneshot::channel();
-    let req = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+    let req = store
+        .data_mut()
+        .http()
+        .new_incoming_request(Scheme::Http, req)?;
     let out = store.data_mut().http().new_response_outparam(sender)?;
     let pre = component.pre.clone();
     // The guest keeps running after it has sent the response head, writing the body
     // (SSE) while the client reads it; so it runs in its own task.
     let task = tokio::spawn(async move {
         let proxy = pre.instantiate_async(&mut store).await?;
-        proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
+        proxy
+            .wasi_http_incoming_handler()
+            .call_handle(&mut store, req, out)
+            .await
     });
     match receiver.await {
-        Ok(Ok(response)) => Ok(response.map(|body| body.map_err(anyhow::Error::from).boxed_unsync())),
+        Ok(Ok(response)) => {
+            Ok(response.map(|body| body.map_err(anyhow::Error::from).boxed_unsync()))
+        }
         Ok(Err(code)) => anyhow::bail!("component answered with error {code:?}"),
         Err(_) => match task.await {
             Ok(Ok(())) => anyhow::bail!("component returned without setting a response"),
@@ -111,7 +139,9 @@ async fn run_component(
 }
 
 pub fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
-    let body = Full::new(Bytes::from_static(text.as_bytes())).map_err(|never| match never {}).boxed_unsync();
+    let body = Full::new(Bytes::from_static(text.as_bytes()))
+        .map_err(|never| match never {})
+        .boxed_unsync();
     let mut response = Response::new(body);
     *response.status_mut() = status;
     response
@@ -126,7 +156,9 @@ pub struct Server {
 
 impl Server {
     pub async fn start(runtime: Arc<AppRuntime>, addr: SocketAddr) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
@@ -155,7 +187,11 @@ impl Server {
             connections.abort_all();
             while connections.join_next().await.is_some() {}
         });
-        Ok(Self { addr, stop, task: Some(task) })
+        Ok(Self {
+            addr,
+            stop,
+            task: Some(task),
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -35,15 +35,26 @@ impl key_value::HostStore for RequestState {
         if label != DEFAULT_STORE {
             return Err(key_value::Error::NoSuchStore);
         }
-        self.table.push(OpenStore { label }).map_err(|_| key_value::Error::StoreTableFull)
+        self.table
+            .push(OpenStore { label })
+            .map_err(|_| key_value::Error::StoreTableFull)
     }
 
-    fn get(&mut self, store: Resource<OpenStore>, key: String) -> Result<Option<Vec<u8>>, key_value::Error> {
+    fn get(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> Result<Option<Vec<u8>>, key_value::Error> {
         let label = &self.table.get(&store).map_err(other)?.label;
         self.kv.get(label, &key).map_err(other)
     }
 
-    fn set(&mut self, store: Resource<OpenStore>, key: String, value: Vec<u8>) -> Result<(), key_value::Error> {
+    fn set(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), key_value::Error> {
         let label = &self.table.get(&store).map_err(other)?.label;
         self.kv.set(label, &key, &value).map_err(other)
     }
@@ -53,7 +64,11 @@ impl key_value::HostStore for RequestState {
         self.kv.delete(label, &key).map_err(other)
     }
 
-    fn exists(&mut self, store: Resource<OpenStore>, key: String) -> Result<bool, key_value::Error> {
+    fn exists(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> Result<bool, key_value::Error> {
         let label = &self.table.get(&store).map_err(other)?.label;
         self.kv.exists(label, &key).map_err(other)
     }
@@ -79,6 +94,8 @@ impl variables::Host for RequestState {
 }
 
 /// Adds the Spin interfaces to a linker.
-pub fn add_to_linker(linker: &mut wasmtime::component::Linker<RequestState>) -> wasmtime::Result<()> {
+pub fn add_to_linker(
+    linker: &mut wasmtime::component::Linker<RequestState>,
+) -> wasmtime::Result<()> {
     Host_::add_to_linker::<_, wasmtime::component::HasSelf<RequestState>>(linker, |state| state)
 }

@@ -32,20 +32,36 @@ pub struct RequestState {
 impl RequestState {
     pub fn new(component: Arc<ComponentConfig>, kv: Arc<KvBackend>) -> Self {
         let wasi = WasiCtx::builder().inherit_stdout().inherit_stderr().build();
-        let hooks = OutboundHooks { component: component.clone() };
-        Self { wasi, http: WasiHttpCtx::new(), table: ResourceTable::new(), hooks, component, kv }
+        let hooks = OutboundHooks {
+            component: component.clone(),
+        };
+        Self {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks,
+            component,
+            kv,
+        }
     }
 }
 
 impl WasiView for RequestState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl WasiHttpView for RequestState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
     }
 }
 

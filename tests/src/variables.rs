@@ -55,14 +55,16 @@ impl AppVariables {
         while let Some(start) = rest.find("{{") {
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            let end = after.find("}}").with_context(|| format!("unterminated `{{{{` in {template:?}"))?;
+            let end = after
+                .find("}}")
+                .with_context(|| format!("unterminated `{{{{` in {template:?}"))?;
             let name = after[..end].trim();
             if !is_valid_variable_name(name) {
                 bail!("invalid variable reference {name:?} in {template:?}");
             }
-            let value = self
-                .get(name)
-                .with_context(|| format!("template {template:?} refers to undefined variable {name:?}"))?;
+            let value = self.get(name).with_context(|| {
+                format!("template {template:?} refers to undefined variable {name:?}")
+            })?;
             out.push_str(value);
             rest = &after[end + 2..];
         }
@@ -83,11 +85,16 @@ pub enum LookupError {
 }
 
 impl ComponentVariables {
-    pub fn resolve(templates: &BTreeMap<String, String>, app: &AppVariables) -> anyhow::Result<Self> {
+    pub fn resolve(
+        templates: &BTreeMap<String, String>,
+        app: &AppVariables,
+    ) -> anyhow::Result<Self> {
         templates
             .iter()
             .map(|(name, template)| {
-                let value = app.expand(template).with_context(|| format!("component variable {name:?}"))?;
+                let value = app
+                    .expand(template)
+                    .with_context(|| format!("component variable {name:?}"))?;
                 Ok((name.clone(), value))
             })
             .collect::<anyhow::Result<_>>()
@@ -96,7 +103,9 @@ impl ComponentVariables {
 
     pub fn get(&self, name: &str) -> Result<String, LookupError> {
         if !is_valid_variable_name(name) {
-            return Err(LookupError::InvalidName(format!("{name:?} is not a valid variable name")));
+            return Err(LookupError::InvalidName(format!(
+                "{name:?} is not a valid variable name"
+            )));
         }
         self.0
             .get(name)
@@ -125,13 +134,23 @@ mod tests {
     }
 
     fn overrides(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn overrides_beat_environment_beat_defaults() {
-        let env = |name: &str| (name == "SPIN_VARIABLE_PORT" || name == "SPIN_VARIABLE_HOST").then(|| "env".to_owned());
-        let vars = AppVariables::resolve(&manifest(), &overrides(&[("token", "t"), ("host", "over")]), env).unwrap();
+        let env = |name: &str| {
+            (name == "SPIN_VARIABLE_PORT" || name == "SPIN_VARIABLE_HOST").then(|| "env".to_owned())
+        };
+        let vars = AppVariables::resolve(
+            &manifest(),
+            &overrides(&[("token", "t"), ("host", "over")]),
+            env,
+        )
+        .unwrap();
         assert_eq!(vars.get("host"), Some("over"));
         assert_eq!(vars.get("port"), Some("env"));
         assert_eq!(vars.get("token"), Some("t"));
@@ -140,13 +159,24 @@ mod tests {
     #[test]
     fn required_without_value_and_undeclared_override_fail() {
         assert!(AppVariables::resolve(&manifest(), &BTreeMap::new(), |_| None).is_err());
-        assert!(AppVariables::resolve(&manifest(), &overrides(&[("token", "t"), ("nope", "x")]), |_| None).is_err());
+        assert!(
+            AppVariables::resolve(
+                &manifest(),
+                &overrides(&[("token", "t"), ("nope", "x")]),
+                |_| None
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn templates_expand_with_spaces_and_reject_unknowns() {
-        let vars = AppVariables::resolve(&manifest(), &overrides(&[("token", "t")]), |_| None).unwrap();
-        assert_eq!(vars.expand("http://{{ host }}:{{port}}").unwrap(), "http://example.com:80");
+        let vars =
+            AppVariables::resolve(&manifest(), &overrides(&[("token", "t")]), |_| None).unwrap();
+        assert_eq!(
+            vars.expand("http://{{ host }}:{{port}}").unwrap(),
+            "http://example.com:80"
+        );
         assert_eq!(vars.expand("plain").unwrap(), "plain");
         assert!(vars.expand("{{ missing }}").is_err());
         assert!(vars.expand("{{ host").is_err());
@@ -155,10 +185,15 @@ mod tests {
 
     #[test]
     fn component_lookup_errors_match_spin() {
-        let vars = AppVariables::resolve(&manifest(), &overrides(&[("token", "t")]), |_| None).unwrap();
-        let comp = ComponentVariables::resolve(&overrides(&[("api", "https://{{ host }}")]), &vars).unwrap();
+        let vars =
+            AppVariables::resolve(&manifest(), &overrides(&[("token", "t")]), |_| None).unwrap();
+        let comp = ComponentVariables::resolve(&overrides(&[("api", "https://{{ host }}")]), &vars)
+            .unwrap();
         assert_eq!(comp.get("api").unwrap(), "https://example.com");
         assert!(matches!(comp.get("token"), Err(LookupError::Undefined(_))));
-        assert!(matches!(comp.get("Bad-Name"), Err(LookupError::InvalidName(_))));
+        assert!(matches!(
+            comp.get("Bad-Name"),
+            Err(LookupError::InvalidName(_))
+        ));
     }
 }

@@ -19,7 +19,10 @@ pub fn runtime() -> &'static Runtime {
 }
 
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 pub fn project_manifest() -> String {
@@ -55,7 +58,11 @@ impl App {
     }
 
     /// Starts on an existing directory, so a restarted host finds the same store.
-    pub async fn start_in(dir: Arc<tempfile::TempDir>, manifest: String, variables: &[(&str, &str)]) -> Self {
+    pub async fn start_in(
+        dir: Arc<tempfile::TempDir>,
+        manifest: String,
+        variables: &[(&str, &str)],
+    ) -> Self {
         let mut config = HostConfig {
             manifest,
             app_root: project_root(),
@@ -68,7 +75,10 @@ impl App {
             config = config.variable(name, *value);
         }
         let host = Host::start(&RUNTIME, config).await.expect("host starts");
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
         Self { host, client, dir }
     }
 
@@ -99,14 +109,20 @@ impl Upstream {
     }
 
     /// Like `start`, but each answer waits for `gate` to be notified.
-    pub async fn start_gated(status: u16, body: &'static str, gate: Option<Arc<tokio::sync::Notify>>) -> Self {
+    pub async fn start_gated(
+        status: u16,
+        body: &'static str,
+        gate: Option<Arc<tokio::sync::Notify>>,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = hits.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 let counter = counter.clone();
                 let gate = gate.clone();
                 tokio::spawn(async move {
@@ -118,17 +134,25 @@ impl Upstream {
                                 gate.notified().await;
                             }
                             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            let mut resp = hyper::Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+                            let mut resp = hyper::Response::new(Full::new(Bytes::from_static(
+                                body.as_bytes(),
+                            )));
                             *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
                             Ok::<_, std::convert::Infallible>(resp)
                         }
                     });
                     let io = wasmtime_wasi_http::io::TokioIo::new(stream);
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, service)
+                        .await;
                 });
             }
         });
-        Self { addr, hits, _task: task }
+        Self {
+            addr,
+            hits,
+            _task: task,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -27,7 +27,9 @@ fn handle(req: Request) -> Response {
     };
     match document {
         Document::ProtectedResource => response::json(200, &ProtectedResourceMetadata::new(&base)),
-        Document::AuthorizationServer => response::json(200, &AuthorizationServerMetadata::new(&base)),
+        Document::AuthorizationServer => {
+            response::json(200, &AuthorizationServerMetadata::new(&base))
+        }
     }
 }
 

@@ -12,7 +12,9 @@ fn handle(req: Request) -> Response {
         return response::method_not_allowed("POST");
     }
     let content_type = req.header("content-type").and_then(|v| v.as_str());
-    let error = match FormParams::parse(content_type, req.body()).and_then(|p| token::parse_grant_type(&p)) {
+    let error = match FormParams::parse(content_type, req.body())
+        .and_then(|p| token::parse_grant_type(&p))
+    {
         Err(e) => e,
         // No grant is implemented yet: each is refused by name.
         Ok(grant) => oauth::Error::UnsupportedGrantType(grant.as_str().to_owned()),

@@ -122,10 +122,19 @@ mod tests {
             "https://a.example/#frag",
             "https://user:pw@a.example",
         ] {
-            assert!(matches!(BaseUrl::parse(input), Err(BaseUrlError::NotAnOrigin(_))), "{input}");
+            assert!(
+                matches!(BaseUrl::parse(input), Err(BaseUrlError::NotAnOrigin(_))),
+                "{input}"
+            );
         }
-        assert!(matches!(BaseUrl::parse("ftp://a.example"), Err(BaseUrlError::Scheme(_))));
-        assert!(matches!(BaseUrl::parse("a.example"), Err(BaseUrlError::NotAUrl(_))));
+        assert!(matches!(
+            BaseUrl::parse("ftp://a.example"),
+            Err(BaseUrlError::Scheme(_))
+        ));
+        assert!(matches!(
+            BaseUrl::parse("a.example"),
+            Err(BaseUrlError::NotAUrl(_))
+        ));
         assert!(matches!(BaseUrl::parse(""), Err(BaseUrlError::NotAUrl(_))));
     }
 
@@ -133,8 +142,18 @@ mod tests {
     fn host_header_must_be_a_bare_authority() {
         let ok = BaseUrl::from_scheme_and_host("http", "localhost:3000").unwrap();
         assert_eq!(ok.issuer(), "http://localhost:3000");
-        for host in ["", "evil.example/path", "a@evil.example", "a.example?x", "a b", "a\\b"] {
-            assert!(BaseUrl::from_scheme_and_host("http", host).is_err(), "{host:?}");
+        for host in [
+            "",
+            "evil.example/path",
+            "a@evil.example",
+            "a.example?x",
+            "a b",
+            "a\\b",
+        ] {
+            assert!(
+                BaseUrl::from_scheme_and_host("http", host).is_err(),
+                "{host:?}"
+            );
         }
     }
 

@@ -63,7 +63,11 @@ impl BearerChallenge<'_> {
             if i > 0 {
                 out.push_str(", ");
             }
-            let _ = write!(out, "{name}=\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""));
+            let _ = write!(
+                out,
+                "{name}=\"{}\"",
+                value.replace('\\', "\\\\").replace('"', "\\\"")
+            );
         }
         out
     }
@@ -77,9 +81,17 @@ mod tests {
 
     #[test]
     fn no_credentials_challenge_has_no_error_code() {
-        let c = BearerChallenge { error: None, description: None, resource_metadata: PRM, scope: "mcp" };
+        let c = BearerChallenge {
+            error: None,
+            description: None,
+            resource_metadata: PRM,
+            scope: "mcp",
+        };
         assert_eq!(c.status(), 401);
-        assert_eq!(c.header_value(), format!(r#"Bearer resource_metadata="{PRM}", scope="mcp""#));
+        assert_eq!(
+            c.header_value(),
+            format!(r#"Bearer resource_metadata="{PRM}", scope="mcp""#)
+        );
     }
 
     #[test]
@@ -93,7 +105,9 @@ mod tests {
         assert_eq!(c.status(), 401);
         assert_eq!(
             c.header_value(),
-            format!(r#"Bearer error="invalid_token", error_description="bad \"token\"", resource_metadata="{PRM}", scope="mcp""#)
+            format!(
+                r#"Bearer error="invalid_token", error_description="bad \"token\"", resource_metadata="{PRM}", scope="mcp""#
+            )
         );
     }
 

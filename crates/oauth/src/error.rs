@@ -126,7 +126,10 @@ mod tests {
             ErrorCode::InvalidTarget,
         ])
         .unwrap();
-        assert_eq!(json, r#"["invalid_request","unsupported_grant_type","invalid_target"]"#);
+        assert_eq!(
+            json,
+            r#"["invalid_request","unsupported_grant_type","invalid_target"]"#
+        );
     }
 
     #[test]
@@ -140,7 +143,12 @@ mod tests {
     fn invalid_grant_descriptions_do_not_say_why() {
         let body: serde_json::Value = serde_json::from_str(&Error::PkceMismatch.body()).unwrap();
         assert_eq!(body["error"], "invalid_grant");
-        assert!(!body["error_description"].as_str().unwrap().contains("verifier"));
+        assert!(
+            !body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("verifier")
+        );
     }
 
     #[test]
@@ -148,6 +156,9 @@ mod tests {
         let body: serde_json::Value =
             serde_json::from_str(&Error::UnsupportedGrantType("password".into()).body()).unwrap();
         assert_eq!(body["error"], "unsupported_grant_type");
-        assert_eq!(body["error_description"], r#"grant type "password" is not supported"#);
+        assert_eq!(
+            body["error_description"],
+            r#"grant type "password" is not supported"#
+        );
     }
 }

@@ -25,7 +25,10 @@ impl FormParams {
         }
         let mut params = BTreeMap::new();
         for (name, value) in form_urlencoded::parse(body) {
-            if params.insert(name.to_string(), value.into_owned()).is_some() {
+            if params
+                .insert(name.to_string(), value.into_owned())
+                .is_some()
+            {
                 return Err(Error::RepeatedParameter(name.into_owned()));
             }
         }
@@ -35,7 +38,10 @@ impl FormParams {
     /// The value of a parameter. RFC 6749 §3.1: a parameter sent without a value is
     /// treated as omitted.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     pub fn require(&self, name: &'static str) -> Result<&str, Error> {
@@ -47,7 +53,11 @@ impl FormParams {
 fn is_form_content_type(content_type: Option<&str>) -> bool {
     content_type
         .and_then(|ct| ct.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        .is_some_and(|media| {
+            media
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
 }
 
 #[cfg(test)]
@@ -67,13 +77,28 @@ mod tests {
 
     #[test]
     fn content_type_may_carry_a_charset_and_any_case() {
-        assert!(FormParams::parse(Some("Application/X-WWW-Form-Urlencoded; charset=UTF-8"), b"").is_ok());
+        assert!(
+            FormParams::parse(
+                Some("Application/X-WWW-Form-Urlencoded; charset=UTF-8"),
+                b""
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn rejects_other_content_types() {
-        for ct in [None, Some("application/json"), Some("text/plain"), Some("application/x-www-form-urlencodedX")] {
-            assert_eq!(FormParams::parse(ct, b"a=1"), Err(Error::WrongContentType), "{ct:?}");
+        for ct in [
+            None,
+            Some("application/json"),
+            Some("text/plain"),
+            Some("application/x-www-form-urlencodedX"),
+        ] {
+            assert_eq!(
+                FormParams::parse(ct, b"a=1"),
+                Err(Error::WrongContentType),
+                "{ct:?}"
+            );
         }
     }
 
@@ -87,6 +112,9 @@ mod tests {
 
     #[test]
     fn rejects_invalid_utf8() {
-        assert_eq!(FormParams::parse(FORM, b"a=\xff"), Err(Error::MalformedForm));
+        assert_eq!(
+            FormParams::parse(FORM, b"a=\xff"),
+            Err(Error::MalformedForm)
+        );
     }
 }

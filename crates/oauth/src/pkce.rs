@@ -97,17 +97,36 @@ mod tests {
             CodeChallenge::parse(Some(CHALLENGE), None),
             Err(Error::MissingParameter("code_challenge_method"))
         );
-        assert_eq!(CodeChallenge::parse(None, Some("S256")), Err(Error::MissingParameter("code_challenge")));
+        assert_eq!(
+            CodeChallenge::parse(None, Some("S256")),
+            Err(Error::MissingParameter("code_challenge"))
+        );
     }
 
     #[test]
     fn malformed_challenges_and_verifiers_are_refused() {
-        for bad in ["short", &format!("{CHALLENGE}A"), &CHALLENGE.replace('E', "+")] {
-            assert_eq!(CodeChallenge::parse(Some(bad), Some("S256")), Err(Error::MalformedCodeChallenge), "{bad}");
+        for bad in [
+            "short",
+            &format!("{CHALLENGE}A"),
+            &CHALLENGE.replace('E', "+"),
+        ] {
+            assert_eq!(
+                CodeChallenge::parse(Some(bad), Some("S256")),
+                Err(Error::MalformedCodeChallenge),
+                "{bad}"
+            );
         }
         let challenge = CodeChallenge::parse(Some(CHALLENGE), Some("S256")).unwrap();
-        for bad in ["a".repeat(42), "a".repeat(129), format!("{}!", &VERIFIER[..43])] {
-            assert_eq!(challenge.verify(&bad), Err(Error::MalformedCodeVerifier), "{bad}");
+        for bad in [
+            "a".repeat(42),
+            "a".repeat(129),
+            format!("{}!", &VERIFIER[..43]),
+        ] {
+            assert_eq!(
+                challenge.verify(&bad),
+                Err(Error::MalformedCodeVerifier),
+                "{bad}"
+            );
         }
     }
 }

@@ -7,7 +7,17 @@ use crate::Error;
 
 /// Schemes that would run or read something in the browser rather than hand the code to
 /// an app; never acceptable as a private-use redirect scheme.
-const FORBIDDEN_SCHEMES: &[&str] = &["javascript", "data", "file", "vbscript", "blob", "about", "ftp", "ws", "wss"];
+const FORBIDDEN_SCHEMES: &[&str] = &[
+    "javascript",
+    "data",
+    "file",
+    "vbscript",
+    "blob",
+    "about",
+    "ftp",
+    "ws",
+    "wss",
+];
 
 /// A redirect URI a client may register, kept exactly as the client wrote it so that
 /// later comparisons are against the client's own string.
@@ -31,7 +41,9 @@ impl RedirectUri {
             "https" => {}
             "http" if is_loopback(&url) => {}
             "http" => return Err(invalid("http is allowed only for loopback hosts")),
-            scheme if FORBIDDEN_SCHEMES.contains(&scheme) => return Err(invalid("this scheme cannot receive a code")),
+            scheme if FORBIDDEN_SCHEMES.contains(&scheme) => {
+                return Err(invalid("this scheme cannot receive a code"));
+            }
             _ => {}
         }
         Ok(Self(value.to_owned()))
@@ -162,8 +174,23 @@ mod tests {
 
     #[test]
     fn display_host_names_where_the_code_goes() {
-        assert_eq!(RedirectUri::parse("https://claude.ai/cb").unwrap().display_host(), "claude.ai");
-        assert_eq!(RedirectUri::parse("cursor://anysphere.cursor-retrieval/cb").unwrap().display_host(), "anysphere.cursor-retrieval");
-        assert_eq!(RedirectUri::parse("com.example.app:/cb").unwrap().display_host(), "com.example.app:");
+        assert_eq!(
+            RedirectUri::parse("https://claude.ai/cb")
+                .unwrap()
+                .display_host(),
+            "claude.ai"
+        );
+        assert_eq!(
+            RedirectUri::parse("cursor://anysphere.cursor-retrieval/cb")
+                .unwrap()
+                .display_host(),
+            "anysphere.cursor-retrieval"
+        );
+        assert_eq!(
+            RedirectUri::parse("com.example.app:/cb")
+                .unwrap()
+                .display_host(),
+            "com.example.app:"
+        );
     }
 }

@@ -19,7 +19,8 @@ impl GrantType {
 }
 
 /// Grant types advertised in the authorization-server metadata.
-pub const SUPPORTED_GRANT_TYPES: &[GrantType] = &[GrantType::AuthorizationCode, GrantType::RefreshToken];
+pub const SUPPORTED_GRANT_TYPES: &[GrantType] =
+    &[GrantType::AuthorizationCode, GrantType::RefreshToken];
 
 /// Parses a token request far enough to know which grant it asks for.
 pub fn parse_grant_type(params: &FormParams) -> Result<GrantType, Error> {
@@ -40,8 +41,14 @@ mod tests {
 
     #[test]
     fn recognises_the_two_grants() {
-        assert_eq!(parse_grant_type(&params("grant_type=authorization_code")), Ok(GrantType::AuthorizationCode));
-        assert_eq!(parse_grant_type(&params("grant_type=refresh_token")), Ok(GrantType::RefreshToken));
+        assert_eq!(
+            parse_grant_type(&params("grant_type=authorization_code")),
+            Ok(GrantType::AuthorizationCode)
+        );
+        assert_eq!(
+            parse_grant_type(&params("grant_type=refresh_token")),
+            Ok(GrantType::RefreshToken)
+        );
     }
 
     #[test]
@@ -50,6 +57,9 @@ mod tests {
             parse_grant_type(&params("grant_type=password")),
             Err(Error::UnsupportedGrantType("password".into()))
         );
-        assert_eq!(parse_grant_type(&params("code=x")), Err(Error::MissingParameter("grant_type")));
+        assert_eq!(
+            parse_grant_type(&params("code=x")),
+            Err(Error::MissingParameter("grant_type"))
+        );
     }
 }

@@ -17,7 +17,9 @@ pub enum ConfigError {
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ConfigError::InvalidVariable { name, reason } => write!(f, "variable `{name}`: {reason}"),
+            ConfigError::InvalidVariable { name, reason } => {
+                write!(f, "variable `{name}`: {reason}")
+            }
             ConfigError::BadHost(e) => write!(f, "request Host header: {e}"),
         }
     }
@@ -41,7 +43,10 @@ pub fn base_url(req: &Request) -> Result<BaseUrl, ConfigError> {
             reason: e.to_string(),
         });
     }
-    let full_url = req.header(SPIN_FULL_URL).and_then(|v| v.as_str()).unwrap_or_default();
+    let full_url = req
+        .header(SPIN_FULL_URL)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
     let (scheme, rest) = full_url.split_once("://").unwrap_or(("http", ""));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     BaseUrl::from_scheme_and_host(scheme, authority).map_err(ConfigError::BadHost)

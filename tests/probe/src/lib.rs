@@ -73,7 +73,10 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 async fn outbound(url: String) -> (u16, String) {
     let request = http::Request::get(url).build();
     match http::send::<_, http::Response>(request).await {
-        Ok(resp) => (200, format!("{} {}", resp.status(), String::from_utf8_lossy(resp.body()))),
+        Ok(resp) => (
+            200,
+            format!("{} {}", resp.status(), String::from_utf8_lossy(resp.body())),
+        ),
         Err(e) => (502, format!("{e:?}")),
     }
 }
@@ -82,17 +85,21 @@ async fn outbound(url: String) -> (u16, String) {
 /// only once it has read `first`), then writes `second`: a host that buffered the body
 /// would deadlock instead of delivering `first` early.
 async fn stream(gate: String, out: ResponseOutparam) {
-    let headers = Fields::from_list(&[("content-type".to_owned(), b"text/event-stream".to_vec())]).unwrap();
+    let headers =
+        Fields::from_list(&[("content-type".to_owned(), b"text/event-stream".to_vec())]).unwrap();
     let response = OutgoingResponse::new(headers);
     let mut body = response.take_body();
     out.set(response);
     let _ = body.send(b"data: first\n\n".to_vec()).await;
     let gate_result = outbound(gate).await;
-    let _ = body.send(format!("data: second {}\n\n", gate_result.0).into_bytes()).await;
+    let _ = body
+        .send(format!("data: second {}\n\n", gate_result.0).into_bytes())
+        .await;
 }
 
 async fn respond(out: ResponseOutparam, status: u16, body: Vec<u8>) {
-    let headers = Fields::from_list(&[("content-type".to_owned(), b"text/plain".to_vec())]).unwrap();
+    let headers =
+        Fields::from_list(&[("content-type".to_owned(), b"text/plain".to_vec())]).unwrap();
     let response = OutgoingResponse::new(headers);
     let _ = response.set_status_code(status);
     let mut sink = response.take_body();

@@ -9,7 +9,11 @@ wit_bindgen::generate!({ path: "../probe/wit", world: "relay-imports", generate_
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    let name = req.query().strip_prefix("name=").unwrap_or("nobody").to_owned();
+    let name = req
+        .query()
+        .strip_prefix("name=")
+        .unwrap_or("nobody")
+        .to_owned();
     match test::probe::greet::greet(&name) {
         Ok(text) => Response::new(200, text),
         Err(e) => Response::new(500, e),
