@@ -44,6 +44,7 @@ async fn metadata_urls_derive_from_the_request_host_by_default() {
     assert_eq!(asm["issuer"], origin);
     assert_eq!(asm["authorization_endpoint"], format!("{origin}/authorize"));
     assert_eq!(asm["token_endpoint"], format!("{origin}/token"));
+    assert_eq!(asm["registration_endpoint"], format!("{origin}/register"));
     assert_eq!(asm["response_types_supported"], json!(["code"]));
     assert_eq!(asm["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(asm["authorization_response_iss_parameter_supported"], true);

@@ -105,8 +105,19 @@ impl KvBackend {
         let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;
-        let keys = stmt.query_map(params![store], |row| row.get(0))?.collect();
-        keys
+        stmt.query_map(params![store], |row| row.get(0))?.collect()
+    }
+
+    /// Every entry of a store, without counting as reads: for tests that assert a
+    /// rejected request changed nothing, or that a secret is not stored in the clear.
+    pub fn snapshot(
+        &self,
+        store: &str,
+    ) -> rusqlite::Result<std::collections::BTreeMap<String, Vec<u8>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT key, value FROM spin_key_value WHERE store = ?1")?;
+        let rows = stmt.query_map(params![store], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect()
     }
 
     pub fn stats(&self) -> KvStats {

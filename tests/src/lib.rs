@@ -256,6 +256,14 @@ impl Host {
         self.runtime.kv.stats()
     }
 
+    /// The `default` store's entries, read without touching the counters.
+    pub fn kv_snapshot(&self) -> std::collections::BTreeMap<String, Vec<u8>> {
+        self.runtime
+            .kv
+            .snapshot(kv::DEFAULT_STORE)
+            .expect("reading the store")
+    }
+
     pub fn reset_kv_stats(&self) {
         self.runtime.kv.reset_stats();
     }

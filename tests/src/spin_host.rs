@@ -29,7 +29,7 @@ impl key_value::Host for RequestState {}
 impl key_value::HostStore for RequestState {
     fn open(&mut self, label: String) -> Result<Resource<OpenStore>, key_value::Error> {
         // Spin checks the component's grant first, then whether the store exists.
-        if !self.component.key_value_stores.iter().any(|s| *s == label) {
+        if !self.component.key_value_stores.contains(&label) {
             return Err(key_value::Error::AccessDenied);
         }
         if label != DEFAULT_STORE {

@@ -1,39 +1,21 @@
-//! The browser side of OAuth: discovery metadata (and, as they land, `/authorize`,
-//! consent, `/callback` and `/register`).
+//! The browser side of OAuth: discovery metadata and client registration (then, as they
+//! land, `/authorize`, consent and `/callback`).
 
-use oauth::metadata::{AuthorizationServerMetadata, ProtectedResourceMetadata};
-use platform::{config, response};
-use spin_sdk::http::{Method, Request, Response};
+mod routes;
+
+use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    let path = req.path();
-    let document = match path {
+    match req.path() {
         // RFC 9728 §3.1: the path-inserted form for resource `/mcp`, and the root form
         // that some clients try first; both describe the one protected resource.
         "/.well-known/oauth-protected-resource" | "/.well-known/oauth-protected-resource/mcp" => {
-            Document::ProtectedResource
+            routes::metadata::protected_resource(&req)
         }
-        "/.well-known/oauth-authorization-server" => Document::AuthorizationServer,
-        _ => return response::not_found(),
-    };
-    if *req.method() != Method::Get && *req.method() != Method::Head {
-        return response::method_not_allowed("GET, HEAD");
+        "/.well-known/oauth-authorization-server" => routes::metadata::authorization_server(&req),
+        "/register" => routes::register::handle(&req),
+        _ => platform::response::not_found(),
     }
-    let base = match config::base_url(&req) {
-        Ok(base) => base,
-        Err(e) => return response::config_error(&e),
-    };
-    match document {
-        Document::ProtectedResource => response::json(200, &ProtectedResourceMetadata::new(&base)),
-        Document::AuthorizationServer => {
-            response::json(200, &AuthorizationServerMetadata::new(&base))
-        }
-    }
-}
-
-enum Document {
-    ProtectedResource,
-    AuthorizationServer,
 }

@@ -22,6 +22,8 @@ pub enum ErrorCode {
     InvalidTarget,
     /// RFC 7591 §3.2.2: a registered redirect URI is unacceptable.
     InvalidRedirectUri,
+    /// RFC 7591 §3.2.2: some other client metadata is unacceptable.
+    InvalidClientMetadata,
     /// Something unexpected failed on our side; details are logged, never sent.
     ServerError,
 }
@@ -54,6 +56,8 @@ pub enum Error {
     UnsupportedGrantType(String),
     #[error("redirect_uri {reason}")]
     InvalidRedirectUri { reason: &'static str },
+    #[error("{0}")]
+    InvalidClientMetadata(String),
     #[error("code_challenge_method {0:?} is not supported; use S256")]
     UnsupportedChallengeMethod(String),
     #[error("code_challenge must be the 43-character BASE64URL of a SHA-256 digest")]
@@ -77,6 +81,7 @@ impl Error {
             | Error::MalformedCodeVerifier => ErrorCode::InvalidRequest,
             Error::UnsupportedGrantType(_) => ErrorCode::UnsupportedGrantType,
             Error::InvalidRedirectUri { .. } => ErrorCode::InvalidRedirectUri,
+            Error::InvalidClientMetadata(_) => ErrorCode::InvalidClientMetadata,
             Error::PkceMismatch => ErrorCode::InvalidGrant,
         }
     }

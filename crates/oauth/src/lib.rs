@@ -11,7 +11,9 @@ pub mod form;
 pub mod metadata;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod registration;
 pub mod scope;
+pub mod secret;
 pub mod token;
 
 pub use base_url::BaseUrl;

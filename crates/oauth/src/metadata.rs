@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::registration::TokenEndpointAuthMethod;
 use crate::{BaseUrl, scope, token::SUPPORTED_GRANT_TYPES};
 
 /// RFC 8414 §2 authorization-server metadata.
@@ -12,6 +13,8 @@ pub struct AuthorizationServerMetadata {
     pub issuer: String,
     pub authorization_endpoint: String,
     pub token_endpoint: String,
+    /// RFC 7591 dynamic client registration.
+    pub registration_endpoint: String,
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
     pub grant_types_supported: Vec<&'static str>,
@@ -29,11 +32,12 @@ impl AuthorizationServerMetadata {
             issuer: base.issuer().to_owned(),
             authorization_endpoint: base.join("/authorize"),
             token_endpoint: base.join("/token"),
+            registration_endpoint: base.join("/register"),
             response_types_supported: vec!["code"],
             response_modes_supported: vec!["query"],
             grant_types_supported: SUPPORTED_GRANT_TYPES.iter().map(|g| g.as_str()).collect(),
             code_challenge_methods_supported: vec!["S256"],
-            token_endpoint_auth_methods_supported: vec!["none"],
+            token_endpoint_auth_methods_supported: TokenEndpointAuthMethod::SUPPORTED.to_vec(),
             scopes_supported: scope::SUPPORTED.to_vec(),
             authorization_response_iss_parameter_supported: true,
         }

@@ -10,6 +10,14 @@ pub enum GrantType {
 }
 
 impl GrantType {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "authorization_code" => Some(GrantType::AuthorizationCode),
+            "refresh_token" => Some(GrantType::RefreshToken),
+            _ => None,
+        }
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             GrantType::AuthorizationCode => "authorization_code",
@@ -24,11 +32,8 @@ pub const SUPPORTED_GRANT_TYPES: &[GrantType] =
 
 /// Parses a token request far enough to know which grant it asks for.
 pub fn parse_grant_type(params: &FormParams) -> Result<GrantType, Error> {
-    match params.require("grant_type")? {
-        "authorization_code" => Ok(GrantType::AuthorizationCode),
-        "refresh_token" => Ok(GrantType::RefreshToken),
-        other => Err(Error::UnsupportedGrantType(other.to_owned())),
-    }
+    let name = params.require("grant_type")?;
+    GrantType::parse(name).ok_or_else(|| Error::UnsupportedGrantType(name.to_owned()))
 }
 
 #[cfg(test)]

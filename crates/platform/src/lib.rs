@@ -4,7 +4,10 @@
 //! the library crates take, and their results back into Spin responses, so that the
 //! library crates stay platform-free and test natively.
 
+pub mod clock;
 pub mod config;
+pub mod kv;
+pub mod random;
 pub mod response;
 
 pub use spin_sdk;

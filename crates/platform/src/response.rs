@@ -71,3 +71,28 @@ pub fn server_error() -> Response {
         .body(r#"{"error":"server_error"}"#)
         .build()
 }
+
+/// A JSON body that must not be cached: it carries a secret or an OAuth error.
+pub fn no_store_json<T: Serialize>(status: u16, value: &T) -> Response {
+    let mut response = json(status, value);
+    response.set_header("cache-control", "no-store");
+    response.set_header("pragma", "no-cache");
+    response
+}
+
+/// 413 for a body over the endpoint's limit, shaped like the endpoint's other errors.
+pub fn payload_too_large() -> Response {
+    Response::builder()
+        .status(413)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .body(r#"{"error":"invalid_request","error_description":"the request body is too large"}"#)
+        .build()
+}
+
+/// Whether a `Content-Type` value names `application/json` (parameters allowed).
+pub fn is_json(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}

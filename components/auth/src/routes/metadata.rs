@@ -1,0 +1,27 @@
+//! `GET` discovery documents (RFC 9728, RFC 8414).
+
+use oauth::metadata::{AuthorizationServerMetadata, ProtectedResourceMetadata};
+use platform::{config, response};
+use spin_sdk::http::{Method, Request, Response};
+
+pub fn protected_resource(req: &Request) -> Response {
+    serve(req, |base| {
+        response::json(200, &ProtectedResourceMetadata::new(base))
+    })
+}
+
+pub fn authorization_server(req: &Request) -> Response {
+    serve(req, |base| {
+        response::json(200, &AuthorizationServerMetadata::new(base))
+    })
+}
+
+fn serve(req: &Request, document: impl FnOnce(&oauth::BaseUrl) -> Response) -> Response {
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        return response::method_not_allowed("GET, HEAD");
+    }
+    match config::base_url(req) {
+        Ok(base) => document(&base),
+        Err(e) => response::config_error(&e),
+    }
+}

@@ -1,0 +1,2 @@
+pub mod metadata;
+pub mod register;

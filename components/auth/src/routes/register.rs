@@ -1,0 +1,58 @@
+//! `POST /register`: RFC 7591 dynamic client registration.
+
+use oauth::registration::{ClientRegistration, limits};
+use oauth::secret::Secret;
+use platform::{clock, kv::SpinKv, random, response};
+use spin_sdk::http::{Method, Request, Response};
+use store::{Expiring, keys, record};
+
+/// A registered client is kept this long; later flows renew it on use, so only clients
+/// nobody uses any more expire (and dynamic registration cannot fill the store forever).
+const CLIENT_LIFETIME_SECS: u64 = 90 * 24 * 60 * 60;
+
+pub fn handle(req: &Request) -> Response {
+    if *req.method() != Method::Post {
+        return response::method_not_allowed("POST");
+    }
+    if req.body().len() > limits::BODY_BYTES {
+        return response::payload_too_large();
+    }
+    if !response::is_json(req.header("content-type").and_then(|v| v.as_str())) {
+        let error = oauth::Error::InvalidClientMetadata("the body must be application/json".into());
+        return response::oauth_error(&error);
+    }
+    let registration = match ClientRegistration::parse(req.body()) {
+        Ok(registration) => registration,
+        Err(e) => return response::oauth_error(&e),
+    };
+    match register(registration) {
+        Ok(response) => response,
+        Err(reason) => {
+            eprintln!("registration failed: {reason}");
+            response::server_error()
+        }
+    }
+}
+
+fn register(registration: ClientRegistration) -> Result<Response, String> {
+    let id_bytes = random::bytes::<16>().map_err(|e| e.to_string())?;
+    let client_id = format!("mcp_{}", Secret::from_random(&id_bytes).expose());
+    let secret = match registration.auth_method {
+        oauth::registration::TokenEndpointAuthMethod::None => None,
+        _ => Some(Secret::from_random(
+            &random::bytes::<32>().map_err(|e| e.to_string())?,
+        )),
+    };
+    let now = clock::now();
+    let client = registration.into_record(now, secret.as_ref());
+    let kv = SpinKv::open_default().map_err(|e| e.to_string())?;
+    let stored = Expiring {
+        expires_at: now + CLIENT_LIFETIME_SECS,
+        value: client,
+    };
+    record::write(&kv, &keys::client(&client_id), &stored).map_err(|e| e.to_string())?;
+    Ok(response::no_store_json(
+        201,
+        &stored.value.response(&client_id, secret.as_ref()),
+    ))
+}
