@@ -3,8 +3,7 @@
 use serde::Serialize;
 
 /// The `error` codes of RFC 6749 §5.2 (token endpoint) and RFC 7591 §3.2.2 (registration).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     /// Missing, repeated or malformed parameter, or otherwise malformed request.
     InvalidRequest,
@@ -18,6 +17,10 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     /// The requested scope is invalid, unknown or exceeds what was granted.
     InvalidScope,
+    /// RFC 6749 §4.1.2.1: the response type is not supported.
+    UnsupportedResponseType,
+    /// RFC 6749 §4.1.2.1: the user or the server refused the request.
+    AccessDenied,
     /// RFC 8707 §2: the `resource` is not one this server issues tokens for.
     InvalidTarget,
     /// RFC 7591 §3.2.2: a registered redirect URI is unacceptable.
@@ -29,6 +32,24 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The wire string, as in the JSON body and in error redirects.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
+            ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
+            ErrorCode::ServerError => "server_error",
+        }
+    }
+
     /// The HTTP status RFC 6749 §5.2 prescribes: 401 for a failed client
     /// authentication, 500 for our own failures, 400 otherwise.
     pub fn status(self) -> u16 {
@@ -54,6 +75,14 @@ pub enum Error {
     MissingParameter(&'static str),
     #[error("grant type {0:?} is not supported")]
     UnsupportedGrantType(String),
+    #[error("redirect_uri does not match any registered for this client")]
+    RedirectUriMismatch,
+    #[error("response_type {0:?} is not supported; use \"code\"")]
+    UnsupportedResponseType(String),
+    #[error("scope {0:?} is not available to this client")]
+    InvalidScope(String),
+    #[error("resource must be this server's MCP endpoint")]
+    InvalidResource,
     #[error("redirect_uri {reason}")]
     InvalidRedirectUri { reason: &'static str },
     #[error("{0}")]
@@ -69,6 +98,12 @@ pub enum Error {
     PkceMismatch,
 }
 
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
@@ -81,6 +116,10 @@ impl Error {
             | Error::MalformedCodeVerifier => ErrorCode::InvalidRequest,
             Error::UnsupportedGrantType(_) => ErrorCode::UnsupportedGrantType,
             Error::InvalidRedirectUri { .. } => ErrorCode::InvalidRedirectUri,
+            Error::RedirectUriMismatch => ErrorCode::InvalidRequest,
+            Error::UnsupportedResponseType(_) => ErrorCode::UnsupportedResponseType,
+            Error::InvalidScope(_) => ErrorCode::InvalidScope,
+            Error::InvalidResource => ErrorCode::InvalidTarget,
             Error::InvalidClientMetadata(_) => ErrorCode::InvalidClientMetadata,
             Error::PkceMismatch => ErrorCode::InvalidGrant,
         }
@@ -122,6 +161,27 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_serialises_as_its_wire_string() {
+        use ErrorCode::*;
+        for code in [
+            InvalidRequest,
+            InvalidClient,
+            InvalidGrant,
+            UnauthorizedClient,
+            UnsupportedGrantType,
+            InvalidScope,
+            UnsupportedResponseType,
+            AccessDenied,
+            InvalidTarget,
+            InvalidRedirectUri,
+            InvalidClientMetadata,
+            ServerError,
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+    }
 
     #[test]
     fn codes_serialise_as_rfc_strings() {

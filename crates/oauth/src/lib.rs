@@ -4,6 +4,7 @@
 //! map its [`Error`] to the wire with [`Error::status`] and [`Error::body`]. Nothing here
 //! reads a clock, a store or a variable: those are passed in.
 
+pub mod authorize;
 pub mod base_url;
 pub mod challenge;
 pub mod error;
