@@ -93,6 +93,12 @@ pub enum Error {
     MalformedCodeChallenge,
     #[error("code_verifier must be 43 to 128 unreserved characters")]
     MalformedCodeVerifier,
+    /// A presented access or refresh token is malformed, forged or expired.
+    #[error("the token is invalid or expired")]
+    InvalidToken,
+    /// A stored grant cannot be used (its key does not decode); logged, never detailed.
+    #[error("the grant record is unreadable")]
+    CorruptGrant,
     /// Reported as plain `invalid_grant`: the verifier does not match the code's challenge.
     #[error("the code_verifier does not match the code_challenge")]
     PkceMismatch,
@@ -121,7 +127,8 @@ impl Error {
             Error::InvalidScope(_) => ErrorCode::InvalidScope,
             Error::InvalidResource => ErrorCode::InvalidTarget,
             Error::InvalidClientMetadata(_) => ErrorCode::InvalidClientMetadata,
-            Error::PkceMismatch => ErrorCode::InvalidGrant,
+            Error::PkceMismatch | Error::InvalidToken => ErrorCode::InvalidGrant,
+            Error::CorruptGrant => ErrorCode::ServerError,
         }
     }
 

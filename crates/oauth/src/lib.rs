@@ -9,6 +9,7 @@ pub mod base_url;
 pub mod challenge;
 pub mod error;
 pub mod form;
+pub mod grant;
 pub mod metadata;
 pub mod pkce;
 pub mod redirect_uri;
