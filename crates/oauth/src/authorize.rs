@@ -173,10 +173,25 @@ fn verify_resource(requested: Option<&str>, base: &BaseUrl) -> Result<String, Er
     }
 }
 
+/// The successful authorization response (RFC 6749 §4.1.2, RFC 9207 `iss`).
+pub fn success_redirect_url(redirect: &VerifiedRedirect, code: &str, issuer: &str) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("code", code);
+    if let Some(state) = &redirect.state {
+        query.append_pair("state", state);
+    }
+    query.append_pair("iss", issuer);
+    append_query(&redirect.uri, &query.finish())
+}
+
+fn append_query(uri: &str, query: &str) -> String {
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{separator}{query}")
+}
+
 /// Where an error goes: the client's redirect URI (with `error`, `state`, `iss`), or,
 /// before the redirect is verified, a page shown to the user.
 pub fn error_redirect_url(error: &Error, redirect: &VerifiedRedirect, issuer: &str) -> String {
-    let mut url = redirect.uri.clone();
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("error", error.code().as_str());
     query.append_pair("error_description", &error.public_description());
@@ -184,9 +199,7 @@ pub fn error_redirect_url(error: &Error, redirect: &VerifiedRedirect, issuer: &s
         query.append_pair("state", state);
     }
     query.append_pair("iss", issuer);
-    url.push(if url.contains('?') { '&' } else { '?' });
-    url.push_str(&query.finish());
-    url
+    append_query(&redirect.uri, &query.finish())
 }
 
 #[cfg(test)]
@@ -370,6 +383,18 @@ mod tests {
         assert!(
             url.contains("&state=a+b&iss=https%3A%2F%2Fmcp.example.com"),
             "{url}"
+        );
+    }
+
+    #[test]
+    fn success_redirects_carry_code_state_and_issuer() {
+        let redirect = VerifiedRedirect {
+            uri: "cursor://cb".into(),
+            state: Some("xyz".into()),
+        };
+        assert_eq!(
+            success_redirect_url(&redirect, "c0de", "http://127.0.0.1:3000"),
+            "cursor://cb?code=c0de&state=xyz&iss=http%3A%2F%2F127.0.0.1%3A3000"
         );
     }
 

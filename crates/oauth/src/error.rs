@@ -93,6 +93,22 @@ pub enum Error {
     MalformedCodeChallenge,
     #[error("code_verifier must be 43 to 128 unreserved characters")]
     MalformedCodeVerifier,
+    /// The consent form is forged, expired, or not from this browser (cookie missing).
+    #[error(
+        "this sign-in request expired or did not come from this browser; start again from your app"
+    )]
+    InvalidConsent,
+    /// The local sign-in name is not acceptable.
+    #[error("the user name may use letters, digits and . _ - @ (at most 64)")]
+    InvalidLocalUser,
+    /// Local sign-in was attempted from somewhere other than this machine.
+    #[error(
+        "local sign-in is accepted only on a loopback host from this machine; configure Clerk to sign in elsewhere"
+    )]
+    LocalSignInRefused,
+    /// The user declined on the consent page.
+    #[error("the user declined the request")]
+    ConsentDenied,
     /// A presented access or refresh token is malformed, forged or expired.
     #[error("the token is invalid or expired")]
     InvalidToken,
@@ -128,6 +144,9 @@ impl Error {
             Error::InvalidResource => ErrorCode::InvalidTarget,
             Error::InvalidClientMetadata(_) => ErrorCode::InvalidClientMetadata,
             Error::PkceMismatch | Error::InvalidToken => ErrorCode::InvalidGrant,
+            Error::InvalidConsent | Error::InvalidLocalUser => ErrorCode::InvalidRequest,
+            Error::LocalSignInRefused => ErrorCode::AccessDenied,
+            Error::ConsentDenied => ErrorCode::AccessDenied,
             Error::CorruptGrant => ErrorCode::ServerError,
         }
     }

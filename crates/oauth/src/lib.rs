@@ -7,9 +7,12 @@
 pub mod authorize;
 pub mod base_url;
 pub mod challenge;
+pub mod code;
+pub mod consent;
 pub mod error;
 pub mod form;
 pub mod grant;
+pub mod local_sign_in;
 pub mod metadata;
 pub mod pkce;
 pub mod redirect_uri;

@@ -9,6 +9,24 @@ pub fn client(client_id: &str) -> String {
     format!("{CLIENT_PREFIX}{client_id}")
 }
 
+/// A grant: one user's consent for one client (`gr:` + grant id).
+pub const GRANT_PREFIX: &str = "gr:";
+
+pub fn grant(grant_id: &str) -> String {
+    format!("{GRANT_PREFIX}{grant_id}")
+}
+
+/// An authorization code, keyed by the SHA-256 of the code (`co:` + hash): the code
+/// itself is never stored.
+pub const CODE_PREFIX: &str = "co:";
+
+pub fn code(code_hash: &str) -> String {
+    format!("{CODE_PREFIX}{code_hash}")
+}
+
+/// The server's generated signing key, when no `signing_secret` variable is set.
+pub const SERVER_KEY: &str = "cfg:server-key";
+
 #[cfg(test)]
 mod tests {
     #[test]

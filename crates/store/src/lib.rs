@@ -8,6 +8,7 @@ pub mod error;
 pub mod keys;
 pub mod kv;
 pub mod record;
+pub mod server_key;
 
 pub use error::Error;
 pub use kv::{Kv, MemoryKv};
