@@ -83,9 +83,10 @@ async fn moving_a_route_in_the_manifest_moves_it_in_the_host() {
         .send()
         .await
         .unwrap();
-    assert_eq!(new.status(), 400);
+    // The token component answers there: the client did not authenticate.
+    assert_eq!(new.status(), 401);
     let body: serde_json::Value = new.json().await.unwrap();
-    assert_eq!(body["error"], "unsupported_grant_type");
+    assert_eq!(body["error"], "invalid_client");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each suite uses a different subset
 
+pub mod oauth;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};

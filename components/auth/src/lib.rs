@@ -16,6 +16,7 @@ fn handle(req: Request) -> Response {
         }
         "/.well-known/oauth-authorization-server" => routes::metadata::authorization_server(&req),
         "/register" => routes::register::handle(&req),
+        "/authorize" => routes::authorize::handle(&req),
         _ => platform::response::not_found(),
     }
 }

@@ -157,7 +157,7 @@ fn granted_scope(requested: Option<&str>, registered: &str) -> Result<String, Er
 /// RFC 8707 §2 / MCP authorization: `resource` names this server's MCP endpoint. The
 /// MCP spec says clients MUST send it; an upper-case scheme or host, or a trailing slash,
 /// still designates the same resource.
-fn verify_resource(requested: Option<&str>, base: &BaseUrl) -> Result<String, Error> {
+pub fn verify_resource(requested: Option<&str>, base: &BaseUrl) -> Result<String, Error> {
     let canonical = base.mcp_resource();
     let requested = requested.ok_or(Error::MissingParameter("resource"))?;
     let same = url::Url::parse(requested).ok().is_some_and(|url| {

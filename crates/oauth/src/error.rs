@@ -98,6 +98,24 @@ pub enum Error {
         "this sign-in request expired or did not come from this browser; start again from your app"
     )]
     InvalidConsent,
+    #[error("the request body is too large")]
+    BodyTooLarge,
+    #[error("this client is not registered for that grant type")]
+    UnauthorizedGrantType,
+    #[error("internal error")]
+    ServerError,
+    #[error("the client did not identify itself")]
+    MissingClientAuth,
+    #[error("the client used more than one authentication method")]
+    MultipleClientAuthMethods,
+    #[error("the Authorization header is not valid client authentication")]
+    MalformedClientAuth,
+    /// Unknown client, wrong secret, or a method other than the registered one.
+    #[error("client authentication failed")]
+    ClientAuthFailed,
+    /// No registered client has this id (or it expired unused).
+    #[error("unknown client_id; the application must register again")]
+    UnknownClient,
     /// The local sign-in name is not acceptable.
     #[error("the user name may use letters, digits and . _ - @ (at most 64)")]
     InvalidLocalUser,
@@ -115,6 +133,12 @@ pub enum Error {
     /// A stored grant cannot be used (its key does not decode); logged, never detailed.
     #[error("the grant record is unreadable")]
     CorruptGrant,
+    /// The code is unknown, expired, used, or issued to another client or redirect URI.
+    #[error("the authorization code is invalid")]
+    InvalidCode,
+    /// The refresh token was replayed; the grant has been revoked.
+    #[error("the refresh token was already used")]
+    RefreshReplayed,
     /// Reported as plain `invalid_grant`: the verifier does not match the code's challenge.
     #[error("the code_verifier does not match the code_challenge")]
     PkceMismatch,
@@ -143,11 +167,21 @@ impl Error {
             Error::InvalidScope(_) => ErrorCode::InvalidScope,
             Error::InvalidResource => ErrorCode::InvalidTarget,
             Error::InvalidClientMetadata(_) => ErrorCode::InvalidClientMetadata,
-            Error::PkceMismatch | Error::InvalidToken => ErrorCode::InvalidGrant,
+            Error::PkceMismatch
+            | Error::InvalidToken
+            | Error::InvalidCode
+            | Error::RefreshReplayed => ErrorCode::InvalidGrant,
             Error::InvalidConsent | Error::InvalidLocalUser => ErrorCode::InvalidRequest,
+            Error::UnknownClient | Error::ClientAuthFailed | Error::MissingClientAuth => {
+                ErrorCode::InvalidClient
+            }
+            Error::MultipleClientAuthMethods | Error::MalformedClientAuth | Error::BodyTooLarge => {
+                ErrorCode::InvalidRequest
+            }
+            Error::UnauthorizedGrantType => ErrorCode::UnauthorizedClient,
+            Error::CorruptGrant | Error::ServerError => ErrorCode::ServerError,
             Error::LocalSignInRefused => ErrorCode::AccessDenied,
             Error::ConsentDenied => ErrorCode::AccessDenied,
-            Error::CorruptGrant => ErrorCode::ServerError,
         }
     }
 

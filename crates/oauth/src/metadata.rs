@@ -15,6 +15,9 @@ pub struct AuthorizationServerMetadata {
     pub token_endpoint: String,
     /// RFC 7591 dynamic client registration.
     pub registration_endpoint: String,
+    /// RFC 7009 token revocation.
+    pub revocation_endpoint: String,
+    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
     pub grant_types_supported: Vec<&'static str>,
@@ -33,6 +36,8 @@ impl AuthorizationServerMetadata {
             authorization_endpoint: base.join("/authorize"),
             token_endpoint: base.join("/token"),
             registration_endpoint: base.join("/register"),
+            revocation_endpoint: base.join("/revoke"),
+            revocation_endpoint_auth_methods_supported: TokenEndpointAuthMethod::SUPPORTED.to_vec(),
             response_types_supported: vec!["code"],
             response_modes_supported: vec!["query"],
             grant_types_supported: SUPPORTED_GRANT_TYPES.iter().map(|g| g.as_str()).collect(),

@@ -38,6 +38,12 @@ impl fmt::Debug for Secret {
 #[serde(transparent)]
 pub struct SecretHash(String);
 
+impl std::fmt::Display for SecretHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 impl SecretHash {
     pub fn of(presented: &str) -> Self {
         Self(URL_SAFE_NO_PAD.encode(Sha256::digest(presented.as_bytes())))

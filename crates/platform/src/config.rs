@@ -51,3 +51,30 @@ pub fn base_url(req: &Request) -> Result<BaseUrl, ConfigError> {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     BaseUrl::from_scheme_and_host(scheme, authority).map_err(ConfigError::BadHost)
 }
+
+/// The host (with port) the request was addressed to, from `spin-full-url`.
+pub fn request_authority(req: &Request) -> &str {
+    let full_url = req
+        .header(SPIN_FULL_URL)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    let rest = full_url.split_once("://").map_or("", |(_, rest)| rest);
+    rest.split(['/', '?', '#']).next().unwrap_or_default()
+}
+
+/// The client's address as Spin reports it (`spin-client-addr`).
+pub fn client_addr(req: &Request) -> Option<&str> {
+    req.header("spin-client-addr").and_then(|v| v.as_str())
+}
+
+/// The key that signs consent tickets: the `signing_secret` variable when set (so that
+/// a deployment controls and can rotate it), otherwise one generated once and kept in
+/// the store.
+pub fn server_key(kv: &crate::kv::SpinKv) -> Result<Vec<u8>, store::Error> {
+    if let Some(secret) = optional_variable("signing_secret") {
+        return Ok(secret.into_bytes());
+    }
+    store::server_key::load_or_create(kv, || {
+        crate::random::bytes::<32>().map_err(|e| store::Error::Backend(format!("random: {e}")))
+    })
+}

@@ -6,6 +6,8 @@
 
 pub mod clock;
 pub mod config;
+pub mod cookies;
+pub mod html;
 pub mod kv;
 pub mod random;
 pub mod response;

@@ -96,3 +96,13 @@ pub fn is_json(content_type: Option<&str>) -> bool {
         .and_then(|ct| ct.split(';').next())
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
+
+/// A redirect the browser follows at once (OAuth responses use 302, RFC 6749 §4.1.2).
+pub fn redirect(location: &str) -> Response {
+    Response::builder()
+        .status(302)
+        .header("location", location)
+        .header("cache-control", "no-store")
+        .body(Vec::new())
+        .build()
+}

@@ -1,2 +1,3 @@
+pub mod authorize;
 pub mod metadata;
 pub mod register;

@@ -1,0 +1,248 @@
+//! `/authorize`: `GET` validates the request and shows the consent page; `POST` carries
+//! the user's decision (and, in local development, who they are).
+
+use oauth::authorize::{self, AuthorizeQuery};
+use oauth::code::{CODE_SECS, CodeRecord};
+use oauth::consent::{COOKIE_NAME, ConsentTicket, TICKET_SECS};
+use oauth::form::FormParams;
+use oauth::grant::GrantRecord;
+use oauth::registration::ClientRecord;
+use oauth::secret::{Secret, SecretHash};
+use oauth::{BaseUrl, Error, local_sign_in};
+use platform::{clock, config, cookies, html, kv::SpinKv, random, response};
+use spin_sdk::http::{Method, Request, Response};
+use store::{Expiring, keys, record};
+
+/// The consent form is small; anything larger is not ours.
+const FORM_BYTES: usize = 8 * 1024;
+
+pub fn handle(req: &Request) -> Response {
+    let base = match config::base_url(req) {
+        Ok(base) => base,
+        Err(e) => return response::config_error(&e),
+    };
+    let result = match req.method() {
+        Method::Get => show_consent(req, &base),
+        Method::Post => decide(req, &base),
+        _ => return response::method_not_allowed("GET, POST"),
+    };
+    result.unwrap_or_else(|failure| failure.into_response())
+}
+
+/// Why a step stopped: shown to the user, or an internal failure (logged, generic).
+enum Failure {
+    Page(u16, Error),
+    Internal(String),
+}
+
+impl Failure {
+    fn into_response(self) -> Response {
+        match self {
+            Failure::Page(status, error) => html::error_page(status, &error.public_description()),
+            Failure::Internal(reason) => {
+                eprintln!("authorize: {reason}");
+                html::error_page(500, "Something went wrong on our side. Please try again.")
+            }
+        }
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Failure {
+    Failure::Internal(e.to_string())
+}
+
+fn show_consent(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
+    let query = AuthorizeQuery::parse(req.query()).map_err(|e| Failure::Page(400, e))?;
+    let client_id = query.client_id().map_err(|e| Failure::Page(400, e))?;
+    let kv = SpinKv::open_default().map_err(internal)?;
+    let now = clock::now();
+    let client = read_client(&kv, client_id, now)?;
+    // Until the redirect URI is verified, errors are shown here, never redirected.
+    let redirect =
+        authorize::verify_redirect(&query, &client).map_err(|e| Failure::Page(400, e))?;
+    let request = match authorize::validate(&query, client_id, &client, redirect, base) {
+        Ok(request) => request,
+        Err((error, redirect)) => {
+            return Ok(response::redirect(&authorize::error_redirect_url(
+                &error,
+                &redirect,
+                base.issuer(),
+            )));
+        }
+    };
+    let nonce = Secret::from_random(&random::bytes::<32>().map_err(internal)?);
+    let key = config::server_key(&kv).map_err(internal)?;
+    let ticket = ConsentTicket::new(
+        &request,
+        query.get("redirect_uri").is_some(),
+        nonce.expose(),
+        now,
+    )
+    .seal(&key);
+    let local = local_sign_in::is_allowed(config::request_authority(req), config::client_addr(req));
+    let mut page = consent_page(
+        &client,
+        &request.redirect.uri,
+        &request.scope,
+        &ticket,
+        local,
+    );
+    page.set_header(
+        "set-cookie",
+        cookies::host_cookie(COOKIE_NAME, nonce.expose(), TICKET_SECS),
+    );
+    Ok(page)
+}
+
+fn read_client(kv: &SpinKv, client_id: &str, now: u64) -> Result<ClientRecord, Failure> {
+    record::read::<ClientRecord>(kv, &keys::client(client_id), now)
+        .map_err(internal)?
+        .map(|r| r.value)
+        .ok_or(Failure::Page(400, Error::UnknownClient))
+}
+
+fn consent_page(
+    client: &ClientRecord,
+    redirect_uri: &str,
+    scope: &str,
+    ticket: &str,
+    local: bool,
+) -> Response {
+    let name = client
+        .client_name
+        .as_deref()
+        .unwrap_or("An unnamed application");
+    let host = oauth::redirect_uri::RedirectUri::parse(redirect_uri)
+        .map(|r| r.display_host())
+        .unwrap_or_default();
+    let scopes: String = scope
+        .split(' ')
+        .map(|s| format!("<li><code>{}</code></li>", html::escape(s)))
+        .collect();
+    let sign_in = if local {
+        "<p>No Clerk application is configured, so this server runs in local development mode.</p>\
+         <label for=\"user\">Sign in locally as</label>\
+         <input type=\"text\" id=\"user\" name=\"user\" required maxlength=\"64\" autocomplete=\"username\">"
+    } else {
+        "<p>Local sign-in is available only on this machine (a loopback address). \
+         Configure Clerk to sign in from elsewhere.</p>"
+    };
+    let body = format!(
+        "<h1>Allow <strong>{name}</strong> to use this MCP server as you?</h1>\
+         <p>After you approve, you will be sent back to <strong>{host}</strong>.</p>\
+         <p>It asks for:</p><ul>{scopes}</ul>\
+         <form method=\"post\" action=\"/authorize\">\
+         <input type=\"hidden\" name=\"ticket\" value=\"{ticket}\">{sign_in}\
+         <div class=\"actions\"><button type=\"submit\" name=\"decision\" value=\"approve\"{disabled}>Approve</button>\
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></div></form>",
+        name = html::escape(name),
+        host = html::escape(&host),
+        ticket = html::escape(ticket),
+        disabled = if local { "" } else { " disabled" },
+    );
+    html::page(200, "Authorize access", &body)
+}
+
+fn decide(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
+    if req.body().len() > FORM_BYTES {
+        return Ok(response::payload_too_large());
+    }
+    let content_type = req.header("content-type").and_then(|v| v.as_str());
+    let form = FormParams::parse(content_type, req.body()).map_err(|e| Failure::Page(400, e))?;
+    let kv = SpinKv::open_default().map_err(internal)?;
+    let key = config::server_key(&kv).map_err(internal)?;
+    let now = clock::now();
+    let cookie = cookies::get(req, COOKIE_NAME);
+    let ticket = ConsentTicket::open(
+        form.get("ticket").unwrap_or_default(),
+        &key,
+        cookie.as_deref(),
+        now,
+    )
+    .map_err(|e| Failure::Page(400, e))?;
+    let redirect = ticket.redirect();
+    let finish = |location: String| {
+        let mut resp = response::redirect(&location);
+        resp.set_header("set-cookie", cookies::clear_host_cookie(COOKIE_NAME));
+        resp
+    };
+    match form.get("decision") {
+        Some("approve") => {}
+        Some("deny") => {
+            return Ok(finish(authorize::error_redirect_url(
+                &Error::ConsentDenied,
+                &redirect,
+                base.issuer(),
+            )));
+        }
+        _ => return Err(Failure::Page(400, Error::MissingParameter("decision"))),
+    }
+    if !local_sign_in::is_allowed(config::request_authority(req), config::client_addr(req)) {
+        return Err(Failure::Page(403, Error::LocalSignInRefused));
+    }
+    let user_id = local_sign_in::user_id(form.get("user")).map_err(|e| Failure::Page(400, e))?;
+    let code = issue_code(&kv, &ticket, user_id, None, now)?;
+    Ok(finish(authorize::success_redirect_url(
+        &redirect,
+        code.expose(),
+        base.issuer(),
+    )))
+}
+
+/// Creates the grant and its authorization code. The grant lives only as long as the
+/// code until the code is exchanged, so abandoned sign-ins leave nothing behind for long.
+fn issue_code(
+    kv: &SpinKv,
+    ticket: &ConsentTicket,
+    user_id: String,
+    session_id: Option<String>,
+    now: u64,
+) -> Result<Secret, Failure> {
+    let grant_id = Secret::from_random(&random::bytes::<16>().map_err(internal)?)
+        .expose()
+        .to_owned();
+    let grant_key = Secret::from_random(&random::bytes::<32>().map_err(internal)?)
+        .expose()
+        .to_owned();
+    let code = Secret::from_random(&random::bytes::<32>().map_err(internal)?);
+    let grant = GrantRecord {
+        client_id: ticket.client_id.clone(),
+        user_id,
+        session_id,
+        resource: ticket.resource.clone(),
+        scope: ticket.scope.clone(),
+        key: grant_key,
+        refresh_generation: 0,
+        rotated_at: now,
+        created_at: now,
+    };
+    let code_record = CodeRecord {
+        grant_id: grant_id.clone(),
+        client_id: ticket.client_id.clone(),
+        redirect_uri: ticket.redirect_uri.clone(),
+        redirect_uri_given: ticket.redirect_uri_given,
+        code_challenge: ticket.code_challenge.clone(),
+        used: false,
+    };
+    let expires_at = now + CODE_SECS;
+    record::write(
+        kv,
+        &keys::grant(&grant_id),
+        &Expiring {
+            expires_at,
+            value: grant,
+        },
+    )
+    .map_err(internal)?;
+    let code_key = keys::code(&SecretHash::of(code.expose()).to_string());
+    record::write(
+        kv,
+        &code_key,
+        &Expiring {
+            expires_at,
+            value: code_record,
+        },
+    )
+    .map_err(internal)?;
+    Ok(code)
+}

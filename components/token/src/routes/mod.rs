@@ -1,0 +1,68 @@
+pub mod revoke;
+pub mod token;
+
+use oauth::form::FormParams;
+use oauth::registration::ClientRecord;
+use oauth::token::ClientCredentials;
+use platform::kv::SpinKv;
+use store::{keys, record};
+
+/// Token and revocation requests are small forms.
+pub const FORM_BYTES: usize = 16 * 1024;
+
+/// An OAuth error for the client, or an internal failure (logged, `server_error`).
+pub enum Failure {
+    OAuth(oauth::Error),
+    Internal(String),
+}
+
+impl From<oauth::Error> for Failure {
+    fn from(e: oauth::Error) -> Self {
+        Failure::OAuth(e)
+    }
+}
+
+impl From<store::Error> for Failure {
+    fn from(e: store::Error) -> Self {
+        Failure::Internal(e.to_string())
+    }
+}
+
+impl Failure {
+    pub fn into_response(self) -> spin_sdk::http::Response {
+        match self {
+            Failure::OAuth(e) => {
+                let mut resp = platform::response::oauth_error(&e);
+                // RFC 6749 §5.2: a failed Basic authentication answers with a challenge.
+                if e.code() == oauth::ErrorCode::InvalidClient {
+                    resp.set_header("www-authenticate", "Basic realm=\"token\"");
+                }
+                resp
+            }
+            Failure::Internal(reason) => {
+                eprintln!("token endpoint: {reason}");
+                platform::response::oauth_error(&oauth::Error::ServerError)
+            }
+        }
+    }
+}
+
+/// Parses the form and authenticates the client against its registration.
+pub fn authenticated_client(
+    req: &spin_sdk::http::Request,
+    kv: &SpinKv,
+    now: u64,
+) -> Result<(FormParams, ClientCredentials, ClientRecord), Failure> {
+    if req.body().len() > FORM_BYTES {
+        return Err(oauth::Error::BodyTooLarge.into());
+    }
+    let content_type = req.header("content-type").and_then(|v| v.as_str());
+    let params = FormParams::parse(content_type, req.body())?;
+    let authorization = req.header("authorization").and_then(|v| v.as_str());
+    let credentials = ClientCredentials::parse(authorization, &params)?;
+    let client = record::read::<ClientRecord>(kv, &keys::client(&credentials.client_id), now)?
+        .ok_or(oauth::Error::ClientAuthFailed)?
+        .value;
+    credentials.authenticate(&client)?;
+    Ok((params, credentials, client))
+}

@@ -1,0 +1,168 @@
+//! `POST /token`: the authorization_code and refresh_token grants (RFC 6749 §4.1.3, §6).
+
+use oauth::authorize::verify_resource;
+use oauth::code::CodeRecord;
+use oauth::form::FormParams;
+use oauth::grant::{self, GrantRecord, RefreshOutcome, lifetimes};
+use oauth::registration::ClientRecord;
+use oauth::secret::SecretHash;
+use oauth::token::{self, ClientCredentials, GrantType, TokenResponse};
+use oauth::{BaseUrl, Error};
+use platform::{clock, config, kv::SpinKv, response};
+use spin_sdk::http::{Request, Response};
+use store::{Kv, keys, record};
+
+use super::{Failure, authenticated_client};
+
+pub fn handle(req: &Request) -> Response {
+    let base = match config::base_url(req) {
+        Ok(base) => base,
+        Err(e) => return response::config_error(&e),
+    };
+    match exchange(req, &base) {
+        Ok(tokens) => response::no_store_json(200, &tokens),
+        Err(failure) => failure.into_response(),
+    }
+}
+
+fn exchange(req: &Request, base: &BaseUrl) -> Result<TokenResponse, Failure> {
+    let kv = SpinKv::open_default()?;
+    let now = clock::now();
+    let (params, credentials, client) = authenticated_client(req, &kv, now)?;
+    let grant_type = token::parse_grant_type(&params)?;
+    if !client.grant_types.iter().any(|g| g == grant_type.as_str()) {
+        return Err(Error::UnauthorizedGrantType.into());
+    }
+    match grant_type {
+        GrantType::AuthorizationCode => {
+            authorization_code(&kv, &params, &credentials, &client, base, now)
+        }
+        GrantType::RefreshToken => refresh(&kv, &params, &credentials, &client, base, now),
+    }
+}
+
+fn authorization_code(
+    kv: &SpinKv,
+    params: &FormParams,
+    credentials: &ClientCredentials,
+    client: &ClientRecord,
+    base: &BaseUrl,
+    now: u64,
+) -> Result<TokenResponse, Failure> {
+    let code = params.require("code")?;
+    let verifier = params.require("code_verifier")?;
+    let code_key = keys::code(&SecretHash::of(code).to_string());
+    let Some(mut stored) = record::read::<CodeRecord>(kv, &code_key, now)? else {
+        return Err(Error::InvalidCode.into());
+    };
+    if stored.value.used {
+        // RFC 6749 §4.1.2: a code used twice revokes what it issued.
+        kv.delete(&keys::grant(&stored.value.grant_id))?;
+        return Err(Error::InvalidCode.into());
+    }
+    let code_record = &stored.value;
+    if code_record.client_id != credentials.client_id {
+        return Err(Error::InvalidCode.into());
+    }
+    // RFC 6749 §4.1.3: redirect_uri must repeat the authorization request's, if it had one.
+    match params.get("redirect_uri") {
+        Some(uri) if uri != code_record.redirect_uri => return Err(Error::InvalidCode.into()),
+        None if code_record.redirect_uri_given => {
+            return Err(Error::MissingParameter("redirect_uri").into());
+        }
+        _ => {}
+    }
+    oauth::pkce::CodeChallenge::parse(Some(&code_record.code_challenge), Some("S256"))?
+        .verify(verifier)?;
+    if params.get("resource").is_some() {
+        verify_resource(params.get("resource"), base)?;
+    }
+    // Spend the code before issuing anything: a concurrent second exchange then finds
+    // it used (Spin's store has no compare-and-swap; this keeps the window minimal).
+    stored.value.used = true;
+    record::write(kv, &code_key, &stored)?;
+    let grant_id = stored.value.grant_id;
+    let Some(mut grant) = record::read::<GrantRecord>(kv, &keys::grant(&grant_id), now)? else {
+        return Err(Error::InvalidCode.into());
+    };
+    grant.value.rotated_at = now;
+    grant.expires_at = now + lifetimes::GRANT_SECS;
+    record::write(kv, &keys::grant(&grant_id), &grant)?;
+    respond(
+        &grant.value,
+        &grant_id,
+        client,
+        grant.value.refresh_generation,
+    )
+}
+
+fn refresh(
+    kv: &SpinKv,
+    params: &FormParams,
+    credentials: &ClientCredentials,
+    client: &ClientRecord,
+    base: &BaseUrl,
+    now: u64,
+) -> Result<TokenResponse, Failure> {
+    let presented = grant::parse_refresh_token(params.require("refresh_token")?)?;
+    let grant_key = keys::grant(presented.grant_id);
+    let Some(mut grant) = record::read::<GrantRecord>(kv, &grant_key, now)? else {
+        return Err(Error::InvalidToken.into());
+    };
+    if grant.value.client_id != credentials.client_id {
+        return Err(Error::InvalidToken.into());
+    }
+    if params.get("resource").is_some() {
+        verify_resource(params.get("resource"), base)?;
+    }
+    if let Some(scope) = params.get("scope") {
+        // RFC 6749 §6: a refresh may narrow the scope, never widen it.
+        let granted: Vec<&str> = grant.value.scope.split(' ').collect();
+        if let Some(extra) = scope
+            .split(' ')
+            .find(|s| !s.is_empty() && !granted.contains(s))
+        {
+            return Err(Error::InvalidScope(extra.to_owned()).into());
+        }
+    }
+    let grant_id = presented.grant_id.to_owned();
+    match grant.value.check_refresh(&presented, now)? {
+        RefreshOutcome::Rotate { generation } => {
+            grant.value.refresh_generation = generation;
+            grant.value.rotated_at = now;
+            grant.expires_at = now + lifetimes::GRANT_SECS;
+            record::write(kv, &grant_key, &grant)?;
+            respond(&grant.value, &grant_id, client, generation)
+        }
+        RefreshOutcome::Retry { generation } => {
+            respond(&grant.value, &grant_id, client, generation)
+        }
+        RefreshOutcome::Replayed => {
+            // RFC 9700 §4.14.2: a replayed refresh token means it leaked; end the grant.
+            kv.delete(&grant_key)?;
+            Err(Error::RefreshReplayed.into())
+        }
+    }
+}
+
+fn respond(
+    grant: &GrantRecord,
+    grant_id: &str,
+    client: &ClientRecord,
+    generation: u64,
+) -> Result<TokenResponse, Failure> {
+    let (access_token, expires_at) = grant.access_token_for_generation(grant_id)?;
+    let refresh_token = client
+        .grant_types
+        .iter()
+        .any(|g| g == GrantType::RefreshToken.as_str())
+        .then(|| grant.refresh_token(grant_id, generation))
+        .transpose()?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: expires_at.saturating_sub(clock::now()),
+        refresh_token,
+        scope: grant.scope.clone(),
+    })
+}
