@@ -94,3 +94,104 @@ async fn challenge_uses_the_configured_base_url() {
         r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp""#
     );
 }
+
+/// Runs the local sign-in flow and returns (client, access token, refresh token).
+async fn signed_in(app: &App) -> (support::oauth::Client, String, String) {
+    use support::oauth::{self, Pkce};
+    let client = oauth::register_public(app).await;
+    let pkce = Pkce::new(21);
+    let code = oauth::authorize_locally(app, &client, &pkce, "mia").await;
+    let (status, tokens) = oauth::exchange(app, &client, &code, &pkce).await;
+    assert_eq!(status, 200, "{tokens}");
+    (
+        client,
+        tokens["access_token"].as_str().unwrap().to_owned(),
+        tokens["refresh_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issued_token_is_accepted_with_one_store_read_and_no_write() {
+    let app = App::start().await;
+    let (_, access, _) = signed_in(&app).await;
+    app.host.reset_kv_stats();
+    let resp = post_mcp(&app, Some(&format!("Bearer {access}"))).await;
+    assert_ne!(
+        resp.status(),
+        401,
+        "a freshly issued token must be accepted at once"
+    );
+    assert!(resp.headers().get("www-authenticate").is_none());
+    assert_eq!(
+        app.host.kv_stats(),
+        test_host::kv::KvStats {
+            reads: 1,
+            writes: 0
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_misused_and_foreign_tokens_are_refused() {
+    let app = App::start().await;
+    let (_, access, refresh) = signed_in(&app).await;
+    let refused = |resp: reqwest::Response| {
+        assert_eq!(resp.status(), 401);
+        let challenge = resp.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            challenge.starts_with(r#"Bearer error="invalid_token""#),
+            "{challenge}"
+        );
+    };
+    // The MAC no longer matches a later expiry.
+    let parts: Vec<&str> = access.split('.').collect();
+    let stretched = format!(
+        "{}.{}.{}",
+        parts[0],
+        parts[1].parse::<u64>().unwrap() + 3600,
+        parts[2]
+    );
+    refused(post_mcp(&app, Some(&format!("Bearer {stretched}"))).await);
+    // A refresh token is not an access token.
+    refused(post_mcp(&app, Some(&format!("Bearer {refresh}"))).await);
+    // Not a bearer header at all.
+    refused(post_mcp(&app, Some(&format!("Basic {access}"))).await);
+
+    // The same token at a server whose resource is another URL (same store).
+    let dir = app.shutdown().await;
+    let elsewhere = App::start_in(
+        dir.clone(),
+        support::project_manifest(),
+        &[("base_url", "https://other.example")],
+    )
+    .await;
+    refused(post_mcp(&elsewhere, Some(&format!("Bearer {access}"))).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_grant_ends_its_access_tokens() {
+    let app = App::start().await;
+    let (client, access, refresh) = signed_in(&app).await;
+    assert_ne!(
+        post_mcp(&app, Some(&format!("Bearer {access}")))
+            .await
+            .status(),
+        401
+    );
+    let resp = app
+        .client
+        .post(app.url("/revoke"))
+        .form(&[
+            ("token", refresh.as_str()),
+            ("client_id", client.id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = post_mcp(&app, Some(&format!("Bearer {access}"))).await;
+    assert_eq!(resp.status(), 401);
+}

@@ -6,6 +6,7 @@
 
 pub mod authorize;
 pub mod base_url;
+pub mod bearer;
 pub mod challenge;
 pub mod code;
 pub mod consent;

@@ -1,0 +1,70 @@
+//! Bearer authentication of MCP requests: one key-value read (the grant), no writes.
+
+use oauth::BaseUrl;
+use oauth::bearer;
+use oauth::challenge::{BearerChallenge, BearerError};
+use oauth::grant::{self, GrantRecord};
+use platform::{clock, kv::SpinKv, response};
+use spin_sdk::http::{Request, Response};
+use store::{keys, record};
+
+/// Who is calling: the grant the token belongs to.
+pub struct Authenticated {
+    #[allow(dead_code)] // read by the MCP handlers as they land
+    pub grant_id: String,
+    #[allow(dead_code)]
+    pub grant: GrantRecord,
+}
+
+pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Response> {
+    let header = req.header("authorization").and_then(|v| v.as_str());
+    let token = match bearer::parse_authorization(header) {
+        Ok(Some(token)) => token,
+        // RFC 6750 §3.1: no error code when no credentials were sent.
+        Ok(None) => return Err(challenge(base, None)),
+        Err(_) => {
+            return Err(challenge(
+                base,
+                Some("the Authorization header is not a bearer token"),
+            ));
+        }
+    };
+    let invalid = || {
+        challenge(
+            base,
+            Some("the access token is invalid, expired or revoked"),
+        )
+    };
+    let presented = grant::parse_access_token(token).map_err(|_| invalid())?;
+    let kv = SpinKv::open_default().map_err(|e| internal(&e))?;
+    let now = clock::now();
+    let stored = record::read::<GrantRecord>(&kv, &keys::grant(presented.grant_id), now)
+        .map_err(|e| internal(&e))?
+        .ok_or_else(invalid)?;
+    bearer::verify(&presented, &stored.value, &base.mcp_resource(), now).map_err(|_| invalid())?;
+    Ok(Authenticated {
+        grant_id: presented.grant_id.to_owned(),
+        grant: stored.value,
+    })
+}
+
+fn internal(e: &dyn std::fmt::Display) -> Response {
+    eprintln!("mcp authentication: {e}");
+    response::server_error()
+}
+
+fn challenge(base: &BaseUrl, invalid_token: Option<&str>) -> Response {
+    let resource_metadata = base.protected_resource_metadata_url();
+    let challenge = BearerChallenge {
+        error: invalid_token.map(|_| BearerError::InvalidToken),
+        description: invalid_token,
+        resource_metadata: &resource_metadata,
+        scope: oauth::scope::MCP,
+    };
+    Response::builder()
+        .status(challenge.status())
+        .header("www-authenticate", challenge.header_value())
+        .header("content-type", "application/json")
+        .body(r#"{"error":"unauthorized","error_description":"authorization required"}"#)
+        .build()
+}
