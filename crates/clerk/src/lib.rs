@@ -1,0 +1,11 @@
+//! Clerk: verifying the session token the customer's app hands back after sign-in, and
+//! the contract with that app (`/auth/mcp?state&callback_url&client_name`, answered with
+//! `/callback?clerk_token&state`).
+//!
+//! Nothing here fetches or reads a clock: callers pass the JWKS (or PEM key) and `now`.
+
+pub mod error;
+pub mod session;
+pub mod sign_in;
+
+pub use error::Error;
