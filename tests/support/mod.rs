@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each suite uses a different subset
 
+pub mod clerk;
 pub mod oauth;
 
 use std::net::SocketAddr;

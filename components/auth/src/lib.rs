@@ -17,6 +17,7 @@ fn handle(req: Request) -> Response {
         "/.well-known/oauth-authorization-server" => routes::metadata::authorization_server(&req),
         "/register" => routes::register::handle(&req),
         "/authorize" => routes::authorize::handle(&req),
+        "/callback" => routes::callback::handle(&req),
         _ => platform::response::not_found(),
     }
 }

@@ -1,6 +1,6 @@
 //! Clerk session tokens: RS256 JWTs signed with the instance's key.
 
-use jsonwebtoken::jwk::JwkSet;
+pub use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 

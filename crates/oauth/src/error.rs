@@ -124,6 +124,17 @@ pub enum Error {
         "local sign-in is accepted only on a loopback host from this machine; configure Clerk to sign in elsewhere"
     )]
     LocalSignInRefused,
+    /// The sign-in state is forged, expired, already used, or from another browser.
+    #[error(
+        "this sign-in expired, was already used, or did not start in this browser; start again from your app"
+    )]
+    InvalidSignIn,
+    /// Clerk's session token did not verify (details are logged).
+    #[error("the sign-in could not be verified")]
+    ClerkTokenRefused,
+    /// `/callback` reached while no Clerk sign-in is configured.
+    #[error("sign-in through Clerk is not configured on this server")]
+    SignInNotConfigured,
     /// The user declined on the consent page.
     #[error("the user declined the request")]
     ConsentDenied,
@@ -180,7 +191,8 @@ impl Error {
             }
             Error::UnauthorizedGrantType => ErrorCode::UnauthorizedClient,
             Error::CorruptGrant | Error::ServerError => ErrorCode::ServerError,
-            Error::LocalSignInRefused => ErrorCode::AccessDenied,
+            Error::LocalSignInRefused | Error::ClerkTokenRefused => ErrorCode::AccessDenied,
+            Error::InvalidSignIn | Error::SignInNotConfigured => ErrorCode::InvalidRequest,
             Error::ConsentDenied => ErrorCode::AccessDenied,
         }
     }

@@ -78,3 +78,66 @@ pub fn server_key(kv: &crate::kv::SpinKv) -> Result<Vec<u8>, store::Error> {
         crate::random::bytes::<32>().map_err(|e| store::Error::Backend(format!("random: {e}")))
     })
 }
+
+/// How users sign in: through the customer's Clerk app, or (with no Clerk settings) the
+/// local development sign-in.
+pub enum SignIn {
+    Local,
+    Clerk(ClerkSettings),
+}
+
+pub struct ClerkSettings {
+    /// The app whose `/auth/mcp` route signs the user in with Clerk.
+    pub app_url: String,
+    /// Clerk Backend API origin (JWKS) and its secret key.
+    pub api_url: String,
+    pub secret_key: Option<String>,
+    /// A PEM public key to verify session tokens without any network call.
+    pub jwt_key: Option<String>,
+    pub expectations: clerk::session::Expectations,
+}
+
+/// Clerk mode is on when a secret key or a PEM key is configured; it then needs the
+/// issuer, and the app's origin is the default authorized party.
+pub fn sign_in() -> Result<SignIn, ConfigError> {
+    let secret_key = optional_variable("clerk_secret_key");
+    let jwt_key = optional_variable("clerk_jwt_key");
+    if secret_key.is_none() && jwt_key.is_none() {
+        return Ok(SignIn::Local);
+    }
+    let issuer = optional_variable("clerk_issuer").ok_or(ConfigError::InvalidVariable {
+        name: "clerk_issuer",
+        reason: "required when Clerk is configured (the Frontend API URL, the tokens' `iss`)"
+            .into(),
+    })?;
+    let app_url = optional_variable("app_url").ok_or(ConfigError::InvalidVariable {
+        name: "app_url",
+        reason: "required when Clerk is configured".into(),
+    })?;
+    let authorized_parties = match optional_variable("clerk_authorized_parties") {
+        Some(list) => list
+            .split(',')
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect(),
+        None => vec![
+            BaseUrl::parse(&app_url)
+                .map(|b| b.issuer().to_owned())
+                .map_err(|e| ConfigError::InvalidVariable {
+                    name: "app_url",
+                    reason: e.to_string(),
+                })?,
+        ],
+    };
+    Ok(SignIn::Clerk(ClerkSettings {
+        app_url,
+        api_url: optional_variable("clerk_api_url")
+            .unwrap_or_else(|| "https://api.clerk.com".into()),
+        secret_key,
+        jwt_key,
+        expectations: clerk::session::Expectations {
+            issuer,
+            authorized_parties,
+        },
+    }))
+}

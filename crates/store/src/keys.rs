@@ -24,6 +24,17 @@ pub fn code(code_hash: &str) -> String {
     format!("{CODE_PREFIX}{code_hash}")
 }
 
+/// A sign-in in progress at the customer's app, keyed by the SHA-256 of its id
+/// (`si:` + hash); the id travels only inside the signed `state`.
+pub const SIGN_IN_PREFIX: &str = "si:";
+
+pub fn sign_in(id_hash: &str) -> String {
+    format!("{SIGN_IN_PREFIX}{id_hash}")
+}
+
+/// Clerk's JWKS, cached so that a sign-in rarely needs an upstream call.
+pub const CLERK_JWKS: &str = "cfg:clerk-jwks";
+
 /// The server's generated signing key, when no `signing_secret` variable is set.
 pub const SERVER_KEY: &str = "cfg:server-key";
 

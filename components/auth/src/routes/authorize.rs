@@ -2,16 +2,17 @@
 //! the user's decision (and, in local development, who they are).
 
 use oauth::authorize::{self, AuthorizeQuery};
-use oauth::code::{CODE_SECS, CodeRecord};
 use oauth::consent::{COOKIE_NAME, ConsentTicket, TICKET_SECS};
 use oauth::form::FormParams;
-use oauth::grant::GrantRecord;
 use oauth::registration::ClientRecord;
 use oauth::secret::{Secret, SecretHash};
 use oauth::{BaseUrl, Error, local_sign_in};
+use platform::config::SignIn;
 use platform::{clock, config, cookies, html, kv::SpinKv, random, response};
 use spin_sdk::http::{Method, Request, Response};
 use store::{Expiring, keys, record};
+
+use super::grants::issue_code;
 
 /// The consent form is small; anything larger is not ours.
 const FORM_BYTES: usize = 8 * 1024;
@@ -30,13 +31,13 @@ pub fn handle(req: &Request) -> Response {
 }
 
 /// Why a step stopped: shown to the user, or an internal failure (logged, generic).
-enum Failure {
+pub(crate) enum Failure {
     Page(u16, Error),
     Internal(String),
 }
 
 impl Failure {
-    fn into_response(self) -> Response {
+    pub(crate) fn into_response(self) -> Response {
         match self {
             Failure::Page(status, error) => html::error_page(status, &error.public_description()),
             Failure::Internal(reason) => {
@@ -47,7 +48,7 @@ impl Failure {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> Failure {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Failure {
     Failure::Internal(e.to_string())
 }
 
@@ -79,13 +80,26 @@ fn show_consent(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
         now,
     )
     .seal(&key);
-    let local = local_sign_in::is_allowed(config::request_authority(req), config::client_addr(req));
+    let mode = match config::sign_in().map_err(|e| Failure::Internal(e.to_string()))? {
+        SignIn::Clerk(settings) => Mode::Clerk {
+            app_url: settings.app_url,
+        },
+        SignIn::Local
+            if local_sign_in::is_allowed(
+                config::request_authority(req),
+                config::client_addr(req),
+            ) =>
+        {
+            Mode::Local
+        }
+        SignIn::Local => Mode::LocalRefused,
+    };
     let mut page = consent_page(
         &client,
         &request.redirect.uri,
         &request.scope,
         &ticket,
-        local,
+        &mode,
     );
     page.set_header(
         "set-cookie",
@@ -101,12 +115,22 @@ fn read_client(kv: &SpinKv, client_id: &str, now: u64) -> Result<ClientRecord, F
         .ok_or(Failure::Page(400, Error::UnknownClient))
 }
 
+/// How the consent page lets the user continue.
+enum Mode {
+    /// Through the customer's app and Clerk.
+    Clerk { app_url: String },
+    /// Local development sign-in, on this machine.
+    Local,
+    /// Local development mode, but not reached over loopback: no way to sign in.
+    LocalRefused,
+}
+
 fn consent_page(
     client: &ClientRecord,
     redirect_uri: &str,
     scope: &str,
     ticket: &str,
-    local: bool,
+    mode: &Mode,
 ) -> Response {
     let name = client
         .client_name
@@ -119,13 +143,18 @@ fn consent_page(
         .split(' ')
         .map(|s| format!("<li><code>{}</code></li>", html::escape(s)))
         .collect();
-    let sign_in = if local {
-        "<p>No Clerk application is configured, so this server runs in local development mode.</p>\
+    let sign_in = match mode {
+        Mode::Clerk { app_url } => format!(
+            "<p>You will sign in at <strong>{}</strong>.</p>",
+            html::escape(&oauth::redirect_uri::RedirectUri::parse(app_url).map(|r| r.display_host()).unwrap_or_default())
+        ),
+        Mode::Local => "<p>No Clerk application is configured, so this server runs in local development mode.</p>\
          <label for=\"user\">Sign in locally as</label>\
          <input type=\"text\" id=\"user\" name=\"user\" required maxlength=\"64\" autocomplete=\"username\">"
-    } else {
-        "<p>Local sign-in is available only on this machine (a loopback address). \
+            .to_owned(),
+        Mode::LocalRefused => "<p>Local sign-in is available only on this machine (a loopback address). \
          Configure Clerk to sign in from elsewhere.</p>"
+            .to_owned(),
     };
     let body = format!(
         "<h1>Allow <strong>{name}</strong> to use this MCP server as you?</h1>\
@@ -138,7 +167,11 @@ fn consent_page(
         name = html::escape(name),
         host = html::escape(&host),
         ticket = html::escape(ticket),
-        disabled = if local { "" } else { " disabled" },
+        disabled = if matches!(mode, Mode::LocalRefused) {
+            " disabled"
+        } else {
+            ""
+        },
     );
     html::page(200, "Authorize access", &body)
 }
@@ -177,6 +210,11 @@ fn decide(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
         }
         _ => return Err(Failure::Page(400, Error::MissingParameter("decision"))),
     }
+    if let SignIn::Clerk(settings) =
+        config::sign_in().map_err(|e| Failure::Internal(e.to_string()))?
+    {
+        return start_clerk_sign_in(&kv, &key, &ticket, &settings, base, now);
+    }
     if !local_sign_in::is_allowed(config::request_authority(req), config::client_addr(req)) {
         return Err(Failure::Page(403, Error::LocalSignInRefused));
     }
@@ -189,60 +227,38 @@ fn decide(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     )))
 }
 
-/// Creates the grant and its authorization code. The grant lives only as long as the
-/// code until the code is exchanged, so abandoned sign-ins leave nothing behind for long.
-fn issue_code(
+/// Stores the sign-in transaction (single use, 10 minutes) and sends the browser to the
+/// customer's app, which signs the user in with Clerk and comes back to `/callback`.
+/// The consent cookie stays: the callback checks it, binding the sign-in to this browser.
+fn start_clerk_sign_in(
     kv: &SpinKv,
+    key: &[u8],
     ticket: &ConsentTicket,
-    user_id: String,
-    session_id: Option<String>,
+    settings: &config::ClerkSettings,
+    base: &BaseUrl,
     now: u64,
-) -> Result<Secret, Failure> {
-    let grant_id = Secret::from_random(&random::bytes::<16>().map_err(internal)?)
-        .expose()
-        .to_owned();
-    let grant_key = Secret::from_random(&random::bytes::<32>().map_err(internal)?)
-        .expose()
-        .to_owned();
-    let code = Secret::from_random(&random::bytes::<32>().map_err(internal)?);
-    let grant = GrantRecord {
-        client_id: ticket.client_id.clone(),
-        user_id,
-        session_id,
-        resource: ticket.resource.clone(),
-        scope: ticket.scope.clone(),
-        key: grant_key,
-        refresh_generation: 0,
-        rotated_at: now,
-        created_at: now,
+) -> Result<Response, Failure> {
+    let id = Secret::from_random(&random::bytes::<16>().map_err(internal)?);
+    let transaction = Expiring {
+        expires_at: now + TICKET_SECS,
+        value: ticket.clone(),
     };
-    let code_record = CodeRecord {
-        grant_id: grant_id.clone(),
-        client_id: ticket.client_id.clone(),
-        redirect_uri: ticket.redirect_uri.clone(),
-        redirect_uri_given: ticket.redirect_uri_given,
-        code_challenge: ticket.code_challenge.clone(),
-        used: false,
-    };
-    let expires_at = now + CODE_SECS;
     record::write(
         kv,
-        &keys::grant(&grant_id),
-        &Expiring {
-            expires_at,
-            value: grant,
-        },
+        &keys::sign_in(&SecretHash::of(id.expose()).to_string()),
+        &transaction,
     )
     .map_err(internal)?;
-    let code_key = keys::code(&SecretHash::of(code.expose()).to_string());
-    record::write(
-        kv,
-        &code_key,
-        &Expiring {
-            expires_at,
-            value: code_record,
-        },
-    )
-    .map_err(internal)?;
-    Ok(code)
+    let client_name = read_client(kv, &ticket.client_id, now)
+        .ok()
+        .and_then(|c| c.client_name)
+        .unwrap_or_else(|| "An MCP client".to_owned());
+    let state = clerk::sign_in::seal_state(id.expose(), key);
+    let url = clerk::sign_in::app_sign_in_url(
+        &settings.app_url,
+        &state,
+        &base.join("/callback"),
+        &client_name,
+    );
+    Ok(response::redirect(&url))
 }

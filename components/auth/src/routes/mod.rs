@@ -1,3 +1,6 @@
 pub mod authorize;
+pub mod callback;
+mod clerk_keys;
+mod grants;
 pub mod metadata;
 pub mod register;

@@ -1,0 +1,87 @@
+//! `GET /callback?clerk_token=…&state=…`: the customer's app returns the signed-in user.
+
+use oauth::authorize;
+use oauth::consent::{COOKIE_NAME, ConsentTicket};
+use oauth::secret::SecretHash;
+use oauth::{BaseUrl, Error};
+use platform::config::SignIn;
+use platform::{clock, config, cookies, kv::SpinKv, response};
+use spin_sdk::http::{Method, Request, Response};
+use store::{Kv, keys, record};
+
+use super::authorize::{Failure, internal};
+use super::clerk_keys;
+use super::grants::issue_code;
+
+pub fn handle(req: &Request) -> Response {
+    if !matches!(req.method(), Method::Get) {
+        return response::method_not_allowed("GET");
+    }
+    let base = match config::base_url(req) {
+        Ok(base) => base,
+        Err(e) => return response::config_error(&e),
+    };
+    callback(req, &base).unwrap_or_else(Failure::into_response)
+}
+
+fn callback(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
+    let SignIn::Clerk(settings) = config::sign_in().map_err(internal)? else {
+        return Err(Failure::Page(404, Error::SignInNotConfigured));
+    };
+    let query = authorize::AuthorizeQuery::parse(req.query()).map_err(|e| Failure::Page(400, e))?;
+    let kv = SpinKv::open_default().map_err(internal)?;
+    let key = config::server_key(&kv).map_err(internal)?;
+    let now = clock::now();
+
+    // 1. The state must be one we minted, for a sign-in still pending.
+    let state = query
+        .get("state")
+        .ok_or(Failure::Page(400, Error::InvalidSignIn))?;
+    let id = clerk::sign_in::open_state(state, &key)
+        .map_err(|_| Failure::Page(400, Error::InvalidSignIn))?;
+    let transaction_key = keys::sign_in(&SecretHash::of(id).to_string());
+    let ticket = record::read::<ConsentTicket>(&kv, &transaction_key, now)
+        .map_err(internal)?
+        .ok_or(Failure::Page(400, Error::InvalidSignIn))?
+        .value;
+    // 2. In the browser that consented (the cookie set with the consent page).
+    let cookie = cookies::get(req, COOKIE_NAME);
+    if cookie
+        .as_deref()
+        .map(SecretHash::of)
+        .map(|h| h.to_string())
+        .as_deref()
+        != Some(ticket.nonce_hash.as_str())
+    {
+        return Err(Failure::Page(400, Error::InvalidSignIn));
+    }
+    // 3. Once: the transaction is spent whatever the token turns out to be.
+    kv.delete(&transaction_key).map_err(internal)?;
+
+    let redirect = ticket.redirect();
+    let finish = |location: String| {
+        let mut resp = response::redirect(&location);
+        resp.set_header("set-cookie", cookies::clear_host_cookie(COOKIE_NAME));
+        resp
+    };
+    // 4. The user, from Clerk's session token. A refusal goes back to the client.
+    let token = query.get("clerk_token").unwrap_or_default();
+    let user = match clerk_keys::verify(token, &settings, &kv, now) {
+        Ok(user) => user,
+        Err(reason) => {
+            eprintln!("callback: Clerk session token refused: {reason}");
+            let error = Error::ClerkTokenRefused;
+            return Ok(finish(authorize::error_redirect_url(
+                &error,
+                &redirect,
+                base.issuer(),
+            )));
+        }
+    };
+    let code = issue_code(&kv, &ticket, user.user_id, Some(user.session_id), now)?;
+    Ok(finish(authorize::success_redirect_url(
+        &redirect,
+        code.expose(),
+        base.issuer(),
+    )))
+}

@@ -1,0 +1,166 @@
+//! A mock of the two things the sign-in talks to: Clerk's Backend API (`/v1/jwks`, which
+//! demands the secret key) and the customer's app (`/auth/mcp`, which, like the app in
+//! the seed, redirects to `callback_url` with `clerk_token` and `state`). Session tokens
+//! are real RS256 JWTs signed with the test key in `crates/clerk/tests/fixtures`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+pub const SECRET_KEY: &str = "sk_test_mock";
+pub const ISSUER: &str = "https://clerk.app.example";
+
+fn fixture(name: &str) -> String {
+    let path = super::project_root()
+        .join("crates/clerk/tests/fixtures")
+        .join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// Session-token claims as Clerk issues them for the mock app's origin.
+pub fn claims(app_origin: &str) -> Value {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    json!({
+        "iss": ISSUER, "sub": "user_2abc", "sid": "sess_2xyz", "azp": app_origin,
+        "iat": now, "nbf": now - 5, "exp": now + 60,
+    })
+}
+
+/// Signs `claims` with the instance key (`kid` ins_key_1), or the attacker key.
+pub fn sign(claims: &Value, attacker: bool, kid: &str, alg: Algorithm) -> String {
+    let mut header = Header::new(alg);
+    header.kid = Some(kid.into());
+    let key = match alg {
+        Algorithm::HS256 => EncodingKey::from_secret(fixture("instance-public.pem").as_bytes()),
+        _ => EncodingKey::from_rsa_pem(
+            fixture(if attacker {
+                "attacker-private.pem"
+            } else {
+                "instance-private.pem"
+            })
+            .as_bytes(),
+        )
+        .unwrap(),
+    };
+    jsonwebtoken::encode(&header, claims, &key).unwrap()
+}
+
+pub struct MockClerk {
+    pub origin: String,
+    /// The `clerk_token` the app hands back on its next sign-in.
+    pub next_token: Arc<Mutex<String>>,
+    pub jwks_fetches: Arc<AtomicUsize>,
+    /// The query strings `/auth/mcp` received.
+    pub sign_ins: Arc<Mutex<Vec<String>>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl MockClerk {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let next_token = Arc::new(Mutex::new(String::new()));
+        let jwks_fetches = Arc::new(AtomicUsize::new(0));
+        let sign_ins = Arc::new(Mutex::new(Vec::new()));
+        let (token, fetches, seen) = (next_token.clone(), jwks_fetches.clone(), sign_ins.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (token, fetches, seen) = (token.clone(), fetches.clone(), seen.clone());
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(
+                        move |req: hyper::Request<hyper::body::Incoming>| {
+                            let (token, fetches, seen) =
+                                (token.clone(), fetches.clone(), seen.clone());
+                            async move {
+                                let respond =
+                                    |status: u16, location: Option<String>, body: String| {
+                                        let mut resp =
+                                            hyper::Response::new(Full::new(Bytes::from(body)));
+                                        *resp.status_mut() =
+                                            hyper::StatusCode::from_u16(status).unwrap();
+                                        if let Some(location) = location {
+                                            resp.headers_mut()
+                                                .insert("location", location.parse().unwrap());
+                                        }
+                                        Ok::<_, std::convert::Infallible>(resp)
+                                    };
+                                match req.uri().path() {
+                                    "/v1/jwks" => {
+                                        let auth = req
+                                            .headers()
+                                            .get("authorization")
+                                            .and_then(|v| v.to_str().ok());
+                                        if auth != Some(&format!("Bearer {SECRET_KEY}")) {
+                                            return respond(
+                                                401,
+                                                None,
+                                                r#"{"errors":[{"code":"authentication_invalid"}]}"#
+                                                    .into(),
+                                            );
+                                        }
+                                        fetches.fetch_add(1, Ordering::SeqCst);
+                                        respond(200, None, fixture("jwks.json"))
+                                    }
+                                    "/auth/mcp" => {
+                                        let query =
+                                            req.uri().query().unwrap_or_default().to_owned();
+                                        seen.lock().unwrap().push(query.clone());
+                                        let params: std::collections::HashMap<String, String> =
+                                            form_urlencoded::parse(query.as_bytes())
+                                                .into_owned()
+                                                .collect();
+                                        let callback = format!(
+                                            "{}?{}",
+                                            params["callback_url"],
+                                            form_urlencoded::Serializer::new(String::new())
+                                                .append_pair("clerk_token", &token.lock().unwrap())
+                                                .append_pair("state", &params["state"])
+                                                .finish()
+                                        );
+                                        respond(302, Some(callback), String::new())
+                                    }
+                                    _ => respond(404, None, String::new()),
+                                }
+                            }
+                        },
+                    );
+                    let io = wasmtime_wasi_http::io::TokioIo::new(stream);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, service)
+                        .await;
+                });
+            }
+        });
+        Self {
+            origin,
+            next_token,
+            jwks_fetches,
+            sign_ins,
+            _task: task,
+        }
+    }
+
+    pub fn set_token(&self, token: String) {
+        *self.next_token.lock().unwrap() = token;
+    }
+
+    /// The variables that put the app in Clerk mode against this mock.
+    pub fn variables(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("clerk_api_url", self.origin.clone()),
+            ("clerk_secret_key", SECRET_KEY.into()),
+            ("clerk_issuer", ISSUER.into()),
+            ("app_url", self.origin.clone()),
+        ]
+    }
+}
