@@ -1,0 +1,140 @@
+// The official TypeScript SDK's OAuth client against a running server, unattended.
+//
+//   node sdk-oauth-flow.mjs <server origin> [local-user]
+//
+// It does what the SDK's Streamable HTTP transport does on a 401: reads the challenge,
+// discovers (RFC 9728, RFC 8414), registers (RFC 7591), authorizes with PKCE, and
+// exchanges the code; the "browser" step follows plain redirects, carrying cookies and
+// approving the consent page (signing in locally when the page offers it). Then, as after
+// a later 401, it refreshes. Prints a JSON summary; exits non-zero on any failure.
+
+import { auth, extractWWWAuthenticateParams } from "@modelcontextprotocol/sdk/client/auth.js";
+
+const origin = process.argv[2];
+const localUser = process.argv[3] ?? "sdk-user";
+if (!origin) {
+  console.error("usage: node sdk-oauth-flow.mjs <server origin> [local-user]");
+  process.exit(2);
+}
+const serverUrl = new URL("/mcp", origin);
+const redirectUrl = "http://127.0.0.1:7777/oauth/callback";
+
+function fail(message) {
+  throw new Error(message);
+}
+
+/** An in-memory provider: what a CLI client keeps between runs. */
+class MemoryProvider {
+  client = undefined;
+  storedTokens = undefined;
+  verifier = undefined;
+  pendingCode = undefined;
+  get redirectUrl() {
+    return redirectUrl;
+  }
+  get clientMetadata() {
+    return {
+      client_name: "TypeScript SDK test client",
+      redirect_uris: [redirectUrl],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    };
+  }
+  clientInformation() {
+    return this.client;
+  }
+  saveClientInformation(info) {
+    this.client = info;
+  }
+  tokens() {
+    return this.storedTokens;
+  }
+  saveTokens(tokens) {
+    this.storedTokens = tokens;
+  }
+  saveCodeVerifier(verifier) {
+    this.verifier = verifier;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+  async redirectToAuthorization(url) {
+    this.pendingCode = await browse(url);
+  }
+}
+
+/** Follows the sign-in as a browser would; returns the code sent to the redirect URI. */
+async function browse(start) {
+  const cookies = new Map();
+  const remember = (res) => {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const [name, value] = pair.split("=");
+      if (value === "") cookies.delete(name);
+      else cookies.set(name, value);
+    }
+  };
+  const cookieHeader = () => [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  let url = String(start);
+  let init = { method: "GET" };
+  for (let hop = 0; hop < 10; hop++) {
+    if (url.startsWith(redirectUrl)) {
+      const params = new URL(url).searchParams;
+      if (params.get("error")) fail(`authorization failed: ${params.get("error")}`);
+      return params.get("code") ?? fail("no code in the redirect");
+    }
+    const res = await fetch(url, { ...init, redirect: "manual", headers: { ...init.headers, cookie: cookieHeader() } });
+    remember(res);
+    if (res.status >= 300 && res.status < 400) {
+      url = new URL(res.headers.get("location"), url).href;
+      init = { method: "GET" };
+      continue;
+    }
+    if (res.status !== 200) fail(`${url} answered ${res.status}: ${await res.text()}`);
+    const html = await res.text();
+    const ticket = html.match(/name="ticket" value="([^"]+)"/)?.[1] ?? fail("no consent form");
+    const form = new URLSearchParams({ ticket: ticket.replaceAll("&amp;", "&"), decision: "approve" });
+    if (html.includes('name="user"')) form.set("user", localUser);
+    url = new URL("/authorize", url).href;
+    init = { method: "POST", body: form.toString(), headers: { "content-type": "application/x-www-form-urlencoded" } };
+  }
+  fail("too many redirects");
+}
+
+async function postMcp(token) {
+  const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "sdk-test", version: "1" } } });
+  return fetch(serverUrl, { method: "POST", headers, body });
+}
+
+const unauthenticated = await postMcp();
+if (unauthenticated.status !== 401) fail(`expected 401 without a token, got ${unauthenticated.status}`);
+const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(unauthenticated);
+if (!resourceMetadataUrl) fail("the 401 named no resource_metadata");
+
+const provider = new MemoryProvider();
+const first = await auth(provider, { serverUrl, resourceMetadataUrl, scope });
+if (first !== "REDIRECT") fail(`expected REDIRECT, got ${first}`);
+const second = await auth(provider, { serverUrl, resourceMetadataUrl, scope, authorizationCode: provider.pendingCode });
+if (second !== "AUTHORIZED") fail(`expected AUTHORIZED, got ${second}`);
+const issued = provider.tokens();
+const accepted = await postMcp(issued.access_token);
+if (accepted.status === 401) fail("a freshly issued token was refused");
+
+// After a 401 the transport calls auth() again; holding a refresh token, the SDK refreshes.
+const third = await auth(provider, { serverUrl, resourceMetadataUrl, scope });
+if (third !== "AUTHORIZED") fail(`expected AUTHORIZED on refresh, got ${third}`);
+const refreshed = provider.tokens();
+if (refreshed.refresh_token === issued.refresh_token) fail("the refresh token did not rotate");
+const stillAccepted = await postMcp(refreshed.access_token);
+if (stillAccepted.status === 401) fail("the refreshed token was refused");
+
+console.log(JSON.stringify({
+  client_id: provider.client.client_id,
+  scope: refreshed.scope,
+  token_type: refreshed.token_type,
+  rotated: true,
+  mcp_status: stillAccepted.status,
+}));

@@ -1,0 +1,79 @@
+//! The official TypeScript SDK's OAuth client (`@modelcontextprotocol/sdk`, pinned in
+//! `tests/clients/package-lock.json`) completes the flow unattended against the real
+//! components: once with local sign-in, once through Clerk (mock Clerk and app).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use jsonwebtoken::Algorithm;
+use support::App;
+use support::clerk::{self, MockClerk};
+
+/// Runs `tests/clients/sdk-oauth-flow.mjs` against `app`; returns its JSON summary.
+async fn run_sdk_client(app: &App) -> serde_json::Value {
+    let script = support::project_root().join("tests/clients/sdk-oauth-flow.mjs");
+    let output = tokio::process::Command::new("node")
+        .arg(&script)
+        .arg(app.host.url())
+        .output()
+        .await
+        .expect(
+            "node must be installed to run the SDK client (the test command installs its packages)",
+        );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "SDK client failed:\n{stdout}\n{stderr}"
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_sdk_signs_in_locally_and_refreshes() {
+    let app = App::start().await;
+    let summary = run_sdk_client(&app).await;
+    assert_eq!(summary["token_type"], "Bearer");
+    assert_eq!(summary["scope"], "mcp");
+    assert_eq!(summary["rotated"], true);
+    let grants: Vec<serde_json::Value> = app
+        .host
+        .kv_snapshot()
+        .iter()
+        .filter(|(k, _)| k.starts_with("gr:"))
+        .map(|(_, v)| serde_json::from_slice(v).unwrap())
+        .collect();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0]["user_id"], "local:sdk-user");
+    assert_eq!(grants[0]["refresh_generation"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_sdk_signs_in_through_clerk_and_refreshes() {
+    let mock = MockClerk::start().await;
+    mock.set_token(clerk::sign(
+        &clerk::claims(&mock.origin),
+        false,
+        "ins_key_1",
+        Algorithm::RS256,
+    ));
+    let vars = mock.variables();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = App::start_with(support::project_manifest(), &vars).await;
+    let summary = run_sdk_client(&app).await;
+    assert_eq!(summary["rotated"], true);
+    assert_eq!(
+        mock.sign_ins.lock().unwrap().len(),
+        1,
+        "the sign-in went through the app's /auth/mcp"
+    );
+    let grant = app
+        .host
+        .kv_snapshot()
+        .into_iter()
+        .find(|(k, _)| k.starts_with("gr:"))
+        .unwrap()
+        .1;
+    let grant: serde_json::Value = serde_json::from_slice(&grant).unwrap();
+    assert_eq!(grant["user_id"], "user_2abc");
+}
