@@ -9,6 +9,7 @@
 // a later 401, it refreshes. Prints a JSON summary; exits non-zero on any failure.
 
 import { auth, extractWWWAuthenticateParams } from "@modelcontextprotocol/sdk/client/auth.js";
+import { browse } from "./browser.mjs";
 
 const origin = process.argv[2];
 const localUser = process.argv[3] ?? "sdk-user";
@@ -60,46 +61,16 @@ class MemoryProvider {
     return this.verifier;
   }
   async redirectToAuthorization(url) {
-    this.pendingCode = await browse(url);
+    this.pendingCode = await signIn(url);
   }
 }
 
-/** Follows the sign-in as a browser would; returns the code sent to the redirect URI. */
-async function browse(start) {
-  const cookies = new Map();
-  const remember = (res) => {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(";");
-      const [name, value] = pair.split("=");
-      if (value === "") cookies.delete(name);
-      else cookies.set(name, value);
-    }
-  };
-  const cookieHeader = () => [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-  let url = String(start);
-  let init = { method: "GET" };
-  for (let hop = 0; hop < 10; hop++) {
-    if (url.startsWith(redirectUrl)) {
-      const params = new URL(url).searchParams;
-      if (params.get("error")) fail(`authorization failed: ${params.get("error")}`);
-      return params.get("code") ?? fail("no code in the redirect");
-    }
-    const res = await fetch(url, { ...init, redirect: "manual", headers: { ...init.headers, cookie: cookieHeader() } });
-    remember(res);
-    if (res.status >= 300 && res.status < 400) {
-      url = new URL(res.headers.get("location"), url).href;
-      init = { method: "GET" };
-      continue;
-    }
-    if (res.status !== 200) fail(`${url} answered ${res.status}: ${await res.text()}`);
-    const html = await res.text();
-    const ticket = html.match(/name="ticket" value="([^"]+)"/)?.[1] ?? fail("no consent form");
-    const form = new URLSearchParams({ ticket: ticket.replaceAll("&amp;", "&"), decision: "approve" });
-    if (html.includes('name="user"')) form.set("user", localUser);
-    url = new URL("/authorize", url).href;
-    init = { method: "POST", body: form.toString(), headers: { "content-type": "application/x-www-form-urlencoded" } };
-  }
-  fail("too many redirects");
+/** The browser step; returns the code sent to the redirect URI. */
+async function signIn(start) {
+  const landed = await browse(start, { redirectPrefix: redirectUrl, localUser });
+  const error = landed.searchParams.get("error");
+  if (error) fail(`authorization failed: ${error}`);
+  return landed.searchParams.get("code") ?? fail("no code in the redirect");
 }
 
 async function postMcp(token) {

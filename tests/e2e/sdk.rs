@@ -77,3 +77,33 @@ async fn the_typescript_sdk_signs_in_through_clerk_and_refreshes() {
     let grant: serde_json::Value = serde_json::from_slice(&grant).unwrap();
     assert_eq!(grant["user_id"], "user_2abc");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mcp_authorization_conformance_suite_passes() {
+    let app = App::start().await;
+    // A free port for the suite's callback server.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let script = support::project_root().join("tests/clients/conformance-authorization.mjs");
+    let output = tokio::process::Command::new("node")
+        .arg(&script)
+        .arg(app.host.url())
+        .arg(port.to_string())
+        .output()
+        .await
+        .expect("node must be installed to run the conformance suite");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "conformance suite failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("authorization-code-grant: 1 passed, 0 failed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Total: 2 passed, 0 failed"), "{stdout}");
+}
