@@ -5,44 +5,29 @@
 //! to the user and never redirected (or we would be an open redirector); after that, it
 //! goes back to the client's redirect URI with `state` and `iss`.
 
-use std::collections::BTreeMap;
-
+use crate::form::FormParams;
 use crate::pkce::CodeChallenge;
 use crate::redirect_uri::RedirectUri;
 use crate::registration::ClientRecord;
 use crate::{BaseUrl, Error};
 
-/// Raw query parameters of `GET /authorize`, each present at most once.
+/// Query parameters of `GET /authorize`, each present at most once (RFC 6749 §3.1),
+/// an empty value counting as absent: the shared form rules.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AuthorizeQuery(BTreeMap<String, String>);
+pub struct AuthorizeQuery(FormParams);
 
 impl AuthorizeQuery {
-    /// Parses the query string. A repeated parameter is an error (RFC 6749 §3.1); an
-    /// empty value counts as absent.
     pub fn parse(query: &str) -> Result<Self, Error> {
-        let mut params = BTreeMap::new();
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            if params
-                .insert(name.to_string(), value.into_owned())
-                .is_some()
-            {
-                return Err(Error::RepeatedParameter(name.into_owned()));
-            }
-        }
-        Ok(Self(params))
+        FormParams::parse_query(query).map(Self)
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+        self.0.get(name)
     }
 
     /// The `client_id`, needed to look the client up before anything else.
     pub fn client_id(&self) -> Result<&str, Error> {
-        self.get("client_id")
-            .ok_or(Error::MissingParameter("client_id"))
+        self.0.require("client_id")
     }
 }
 
@@ -283,7 +268,7 @@ mod tests {
     /// The base query with one parameter's value replaced.
     fn with(name: &str, value: &str) -> AuthorizeQuery {
         let mut q = query("");
-        q.0.insert(name.to_owned(), value.to_owned());
+        q.0.set(name, value);
         q
     }
 

@@ -19,12 +19,21 @@ impl FormParams {
         if !is_form_content_type(content_type) {
             return Err(Error::WrongContentType);
         }
+        Self::decode(body)
+    }
+
+    /// Parses a URL query string (`/authorize`, `/callback`) by the same rules.
+    pub fn parse_query(query: &str) -> Result<Self, Error> {
+        Self::decode(query.as_bytes())
+    }
+
+    fn decode(encoded: &[u8]) -> Result<Self, Error> {
         // Percent-decoding below is lossy on invalid UTF-8; refuse it instead.
-        if std::str::from_utf8(body).is_err() {
+        if std::str::from_utf8(encoded).is_err() {
             return Err(Error::MalformedForm);
         }
         let mut params = BTreeMap::new();
-        for (name, value) in form_urlencoded::parse(body) {
+        for (name, value) in form_urlencoded::parse(encoded) {
             if params
                 .insert(name.to_string(), value.into_owned())
                 .is_some()
@@ -33,6 +42,12 @@ impl FormParams {
             }
         }
         Ok(Self(params))
+    }
+
+    /// Replaces a parameter, for tests that vary one field of a valid request.
+    #[cfg(test)]
+    pub(crate) fn set(&mut self, name: &str, value: &str) {
+        self.0.insert(name.to_owned(), value.to_owned());
     }
 
     /// The value of a parameter. RFC 6749 §3.1: a parameter sent without a value is
@@ -107,6 +122,19 @@ mod tests {
         assert_eq!(
             FormParams::parse(FORM, b"grant_type=a&grant_type=b"),
             Err(Error::RepeatedParameter("grant_type".into()))
+        );
+    }
+
+    #[test]
+    fn queries_follow_the_same_rules() {
+        let q = FormParams::parse_query("a=1&b=&c=x%2By").unwrap();
+        assert_eq!(
+            (q.get("a"), q.get("b"), q.get("c")),
+            (Some("1"), None, Some("x+y"))
+        );
+        assert_eq!(
+            FormParams::parse_query("a=1&a=2"),
+            Err(Error::RepeatedParameter("a".into()))
         );
     }
 

@@ -28,7 +28,8 @@ fn callback(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     let SignIn::Clerk(settings) = config::sign_in().map_err(internal)? else {
         return Err(Failure::Page(404, Error::SignInNotConfigured));
     };
-    let query = authorize::AuthorizeQuery::parse(req.query()).map_err(|e| Failure::Page(400, e))?;
+    let query =
+        oauth::form::FormParams::parse_query(req.query()).map_err(|e| Failure::Page(400, e))?;
     let kv = SpinKv::open_default().map_err(internal)?;
     let key = config::server_key(&kv).map_err(internal)?;
     let now = clock::now();
