@@ -13,12 +13,6 @@ use support::App;
 use support::clerk::{self, MockClerk};
 use support::oauth::{self, ConsentForm, Pkce, REDIRECT_URI};
 
-async fn clerk_app(mock: &MockClerk) -> App {
-    let vars = mock.variables();
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    App::start_with(support::project_manifest(), &vars).await
-}
-
 fn query_of(location: &str) -> HashMap<String, String> {
     url::Url::parse(location)
         .unwrap()
@@ -61,7 +55,7 @@ async fn callback(app: &App, url: &str, cookie: Option<&str>) -> reqwest::Respon
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clerk_sign_in_completes_through_the_app_and_names_the_clerk_user() {
     let mock = MockClerk::start().await;
-    let app = clerk_app(&mock).await;
+    let app = clerk::app(&mock).await;
     mock.set_token(clerk::sign(
         &clerk::claims(&mock.origin),
         false,
@@ -117,7 +111,7 @@ async fn clerk_sign_in_completes_through_the_app_and_names_the_clerk_user() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_clerk_tokens_go_back_as_access_denied_and_grant_nothing() {
     let mock = MockClerk::start().await;
-    let app = clerk_app(&mock).await;
+    let app = clerk::app(&mock).await;
     let client = oauth::register_public(&app).await;
     let good = clerk::claims(&mock.origin);
     let with = |field: &str, value: serde_json::Value| {
@@ -204,7 +198,7 @@ async fn refused_clerk_tokens_go_back_as_access_denied_and_grant_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sign_in_state_is_signed_single_use_and_bound_to_the_browser() {
     let mock = MockClerk::start().await;
-    let app = clerk_app(&mock).await;
+    let app = clerk::app(&mock).await;
     mock.set_token(clerk::sign(
         &clerk::claims(&mock.origin),
         false,

@@ -95,10 +95,7 @@ async fn local_sign_in_issues_tokens_that_refresh_and_rotate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_refresh_token_revokes_the_grant() {
     let app = App::start().await;
-    let client = oauth::register_public(&app).await;
-    let pkce = Pkce::new(2);
-    let code = oauth::authorize_locally(&app, &client, &pkce, "bob").await;
-    let (_, first) = oauth::exchange(&app, &client, &code, &pkce).await;
+    let (client, first) = oauth::sign_in_locally(&app, 2, "bob").await;
     let gen0 = first["refresh_token"].as_str().unwrap();
     let (_, second) = oauth::refresh(&app, &client, gen0).await;
     let gen1 = second["refresh_token"].as_str().unwrap();
@@ -140,10 +137,7 @@ async fn a_reused_code_fails_and_revokes_what_it_issued() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_refreshes_converge_on_one_refresh_token() {
     let app = App::start().await;
-    let client = oauth::register_public(&app).await;
-    let pkce = Pkce::new(4);
-    let code = oauth::authorize_locally(&app, &client, &pkce, "dee").await;
-    let (_, tokens) = oauth::exchange(&app, &client, &code, &pkce).await;
+    let (client, tokens) = oauth::sign_in_locally(&app, 4, "dee").await;
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
 
     let results =
@@ -167,10 +161,7 @@ async fn concurrent_refreshes_converge_on_one_refresh_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_a_refresh_token_ends_the_grant() {
     let app = App::start().await;
-    let client = oauth::register_public(&app).await;
-    let pkce = Pkce::new(5);
-    let code = oauth::authorize_locally(&app, &client, &pkce, "eve").await;
-    let (_, tokens) = oauth::exchange(&app, &client, &code, &pkce).await;
+    let (client, tokens) = oauth::sign_in_locally(&app, 5, "eve").await;
     let refresh = tokens["refresh_token"].as_str().unwrap();
     for token in ["junk", refresh] {
         let resp = app

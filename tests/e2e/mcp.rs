@@ -97,17 +97,9 @@ async fn challenge_uses_the_configured_base_url() {
 
 /// Runs the local sign-in flow and returns (client, access token, refresh token).
 async fn signed_in(app: &App) -> (support::oauth::Client, String, String) {
-    use support::oauth::{self, Pkce};
-    let client = oauth::register_public(app).await;
-    let pkce = Pkce::new(21);
-    let code = oauth::authorize_locally(app, &client, &pkce, "mia").await;
-    let (status, tokens) = oauth::exchange(app, &client, &code, &pkce).await;
-    assert_eq!(status, 200, "{tokens}");
-    (
-        client,
-        tokens["access_token"].as_str().unwrap().to_owned(),
-        tokens["refresh_token"].as_str().unwrap().to_owned(),
-    )
+    let (client, tokens) = support::oauth::sign_in_locally(app, 21, "mia").await;
+    let token = |name: &str| tokens[name].as_str().unwrap().to_owned();
+    (client, token("access_token"), token("refresh_token"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

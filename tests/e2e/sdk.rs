@@ -57,9 +57,7 @@ async fn the_typescript_sdk_signs_in_through_clerk_and_refreshes() {
         "ins_key_1",
         Algorithm::RS256,
     ));
-    let vars = mock.variables();
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = App::start_with(support::project_manifest(), &vars).await;
+    let app = clerk::app(&mock).await;
     let summary = run_sdk_client(&app).await;
     assert_eq!(summary["rotated"], true);
     assert_eq!(

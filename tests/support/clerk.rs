@@ -164,3 +164,10 @@ impl MockClerk {
         ]
     }
 }
+
+/// The app in Clerk mode against `mock`.
+pub async fn app(mock: &MockClerk) -> super::App {
+    let vars = mock.variables();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    super::App::start_with(super::project_manifest(), &vars).await
+}

@@ -183,3 +183,14 @@ pub async fn refresh(app: &App, client: &Client, refresh_token: &str) -> (u16, V
     )
     .await
 }
+
+/// Registers a public client and runs the whole local flow; returns the client and the
+/// token response.
+pub async fn sign_in_locally(app: &App, seed: u8, user: &str) -> (Client, Value) {
+    let client = register_public(app).await;
+    let pkce = Pkce::new(seed);
+    let code = authorize_locally(app, &client, &pkce, user).await;
+    let (status, tokens) = exchange(app, &client, &code, &pkce).await;
+    assert_eq!(status, 200, "{tokens}");
+    (client, tokens)
+}
