@@ -507,3 +507,36 @@ async fn confidential_clients_must_authenticate_as_registered() {
         .unwrap();
     assert_eq!(ok.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_signs_users_in_does_not_expire() {
+    let app = App::start().await;
+    let client = oauth::register_public(&app).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Age the registration to ten days before expiry, through the store file itself.
+    let store = test_host::kv::KvBackend::open(&app.dir.path().join("kv.db")).unwrap();
+    let key = format!("cl:{}", client.id);
+    let mut record: Value =
+        serde_json::from_slice(&store.get("default", &key).unwrap().unwrap()).unwrap();
+    record["exp"] = (now + 10 * 86_400).into();
+    store
+        .set("default", &key, &serde_json::to_vec(&record).unwrap())
+        .unwrap();
+
+    let pkce = Pkce::new(12);
+    let code = oauth::authorize_locally(&app, &client, &pkce, "hal").await;
+    let (status, body) = oauth::exchange(&app, &client, &code, &pkce).await;
+    assert_eq!(status, 200, "{body}");
+    let renewed: Value = serde_json::from_slice(&app.host.kv_snapshot()[&key]).unwrap();
+    assert!(
+        renewed["exp"].as_u64().unwrap() >= now + 90 * 86_400,
+        "{renewed}"
+    );
+    assert_eq!(
+        renewed["redirect_uris"], record["redirect_uris"],
+        "only the expiry changed"
+    );
+}

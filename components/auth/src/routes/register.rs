@@ -1,14 +1,10 @@
 //! `POST /register`: RFC 7591 dynamic client registration.
 
-use oauth::registration::{ClientRegistration, limits};
+use oauth::registration::{CLIENT_LIFETIME_SECS, ClientRegistration, limits};
 use oauth::secret::Secret;
 use platform::{clock, kv::SpinKv, random, response};
 use spin_sdk::http::{Method, Request, Response};
 use store::{Expiring, keys, record};
-
-/// A registered client is kept this long; later flows renew it on use, so only clients
-/// nobody uses any more expire (and dynamic registration cannot fill the store forever).
-const CLIENT_LIFETIME_SECS: u64 = 90 * 24 * 60 * 60;
 
 pub fn handle(req: &Request) -> Response {
     if *req.method() != Method::Post {

@@ -5,7 +5,7 @@ use oauth::form::FormParams;
 use oauth::registration::ClientRecord;
 use oauth::token::ClientCredentials;
 use platform::kv::SpinKv;
-use store::{keys, record};
+use store::{Expiring, keys, record};
 
 /// Token and revocation requests are small forms.
 pub const FORM_BYTES: usize = 16 * 1024;
@@ -52,7 +52,7 @@ pub fn authenticated_client(
     req: &spin_sdk::http::Request,
     kv: &SpinKv,
     now: u64,
-) -> Result<(FormParams, ClientCredentials, ClientRecord), Failure> {
+) -> Result<(FormParams, ClientCredentials, Expiring<ClientRecord>), Failure> {
     if req.body().len() > FORM_BYTES {
         return Err(oauth::Error::BodyTooLarge.into());
     }
@@ -61,8 +61,7 @@ pub fn authenticated_client(
     let authorization = req.header("authorization").and_then(|v| v.as_str());
     let credentials = ClientCredentials::parse(authorization, &params)?;
     let client = record::read::<ClientRecord>(kv, &keys::client(&credentials.client_id), now)?
-        .ok_or(oauth::Error::ClientAuthFailed)?
-        .value;
-    credentials.authenticate(&client)?;
+        .ok_or(oauth::Error::ClientAuthFailed)?;
+    credentials.authenticate(&client.value)?;
     Ok((params, credentials, client))
 }

@@ -4,13 +4,13 @@ use oauth::authorize::verify_resource;
 use oauth::code::CodeRecord;
 use oauth::form::FormParams;
 use oauth::grant::{self, GrantRecord, RefreshOutcome, lifetimes};
-use oauth::registration::ClientRecord;
+use oauth::registration::{CLIENT_LIFETIME_SECS, ClientRecord, needs_renewal};
 use oauth::secret::SecretHash;
 use oauth::token::{self, ClientCredentials, GrantType, TokenResponse};
 use oauth::{BaseUrl, Error};
 use platform::{clock, config, kv::SpinKv, response};
 use spin_sdk::http::{Request, Response};
-use store::{Kv, keys, record};
+use store::{Expiring, Kv, keys, record};
 
 use super::{Failure, authenticated_client};
 
@@ -28,16 +28,19 @@ pub fn handle(req: &Request) -> Response {
 fn exchange(req: &Request, base: &BaseUrl) -> Result<TokenResponse, Failure> {
     let kv = SpinKv::open_default()?;
     let now = clock::now();
-    let (params, credentials, client) = authenticated_client(req, &kv, now)?;
+    let (params, credentials, stored_client) = authenticated_client(req, &kv, now)?;
+    let client = &stored_client.value;
     let grant_type = token::parse_grant_type(&params)?;
     if !client.grant_types.iter().any(|g| g == grant_type.as_str()) {
         return Err(Error::UnauthorizedGrantType.into());
     }
     match grant_type {
         GrantType::AuthorizationCode => {
-            authorization_code(&kv, &params, &credentials, &client, base, now)
+            let tokens = authorization_code(&kv, &params, &credentials, client, base, now)?;
+            renew_client(&kv, &credentials.client_id, stored_client, now);
+            Ok(tokens)
         }
-        GrantType::RefreshToken => refresh(&kv, &params, &credentials, &client, base, now),
+        GrantType::RefreshToken => refresh(&kv, &params, &credentials, client, base, now),
     }
 }
 
@@ -165,4 +168,15 @@ fn respond(
         refresh_token,
         scope: grant.scope.clone(),
     })
+}
+
+/// Keeps a client that signs users in from expiring (at most one write a day).
+fn renew_client(kv: &SpinKv, client_id: &str, mut client: Expiring<ClientRecord>, now: u64) {
+    if needs_renewal(client.expires_at, now) {
+        client.expires_at = now + CLIENT_LIFETIME_SECS;
+        // A failed renewal costs nothing now; the next use tries again.
+        if let Err(e) = record::write(kv, &keys::client(client_id), &client) {
+            eprintln!("token endpoint: renewing client: {e}");
+        }
+    }
 }
