@@ -10,11 +10,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::Error;
 use crate::authorize::{AuthorizationRequest, VerifiedRedirect};
-use crate::pkce::CodeChallenge;
+use crate::secret::SecretHash;
 
 /// The cookie that binds the consent form to the browser that loaded it.
 pub const COOKIE_NAME: &str = "__Host-mcp_consent";
@@ -35,7 +35,7 @@ pub struct ConsentTicket {
     pub redirect_uri_given: bool,
     pub expires_at: u64,
     /// SHA-256 (BASE64URL) of the cookie nonce.
-    pub nonce_hash: String,
+    pub nonce_hash: SecretHash,
 }
 
 impl ConsentTicket {
@@ -54,7 +54,7 @@ impl ConsentTicket {
             resource: request.resource.clone(),
             redirect_uri_given,
             expires_at: now + TICKET_SECS,
-            nonce_hash: hash(nonce),
+            nonce_hash: SecretHash::of(nonce),
         }
     }
 
@@ -87,11 +87,15 @@ impl ConsentTicket {
         if now >= ticket.expires_at {
             return Err(Error::InvalidConsent);
         }
-        let nonce = cookie_nonce.ok_or(Error::InvalidConsent)?;
-        if hash(nonce) != ticket.nonce_hash {
+        if !ticket.is_bound_to(cookie_nonce) {
             return Err(Error::InvalidConsent);
         }
         Ok(ticket)
+    }
+
+    /// Whether the consent cookie the browser sent is the one set with this ticket's page.
+    pub fn is_bound_to(&self, cookie_nonce: Option<&str>) -> bool {
+        cookie_nonce.is_some_and(|nonce| self.nonce_hash.matches(nonce))
     }
 
     /// Where errors (and the user's refusal) go, now that the ticket vouches for it.
@@ -101,10 +105,6 @@ impl ConsentTicket {
             state: self.state.clone(),
         }
     }
-
-    pub fn code_challenge(&self) -> Result<CodeChallenge, Error> {
-        CodeChallenge::parse(Some(&self.code_challenge), Some("S256"))
-    }
 }
 
 fn sign(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -112,10 +112,6 @@ fn sign(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
-}
-
-fn hash(value: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(value.as_bytes()))
 }
 
 #[cfg(test)]
@@ -134,7 +130,7 @@ mod tests {
             resource: "https://mcp.example.com/mcp".into(),
             redirect_uri_given: true,
             expires_at: 1_600,
-            nonce_hash: hash("nonce"),
+            nonce_hash: SecretHash::of("nonce"),
         }
     }
 

@@ -16,7 +16,7 @@ impl FormParams {
     /// error rather than first- or last-wins (which would let a proxy and this server
     /// disagree about the request).
     pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Self, Error> {
-        if !is_form_content_type(content_type) {
+        if !is_media_type(content_type, "application/x-www-form-urlencoded") {
             return Err(Error::WrongContentType);
         }
         Self::decode(body)
@@ -64,15 +64,12 @@ impl FormParams {
     }
 }
 
-/// Media types compare case-insensitively and may carry parameters (`; charset=UTF-8`).
-fn is_form_content_type(content_type: Option<&str>) -> bool {
+/// Whether a `Content-Type` value names `media_type`. Media types compare
+/// case-insensitively and may carry parameters (`; charset=UTF-8`).
+pub fn is_media_type(content_type: Option<&str>, media_type: &str) -> bool {
     content_type
         .and_then(|ct| ct.split(';').next())
-        .is_some_and(|media| {
-            media
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case(media_type))
 }
 
 #[cfg(test)]

@@ -90,13 +90,6 @@ pub fn payload_too_large() -> Response {
         .build()
 }
 
-/// Whether a `Content-Type` value names `application/json` (parameters allowed).
-pub fn is_json(content_type: Option<&str>) -> bool {
-    content_type
-        .and_then(|ct| ct.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
-}
-
 /// A redirect the browser follows at once (OAuth responses use 302, RFC 6749 §4.1.2).
 pub fn redirect(location: &str) -> Response {
     Response::builder()
@@ -105,4 +98,11 @@ pub fn redirect(location: &str) -> Response {
         .header("cache-control", "no-store")
         .body(Vec::new())
         .build()
+}
+
+/// A redirect that also removes a `__Host-` cookie (the end of a sign-in).
+pub fn redirect_clearing_cookie(location: &str, cookie: &str) -> Response {
+    let mut response = redirect(location);
+    response.set_header("set-cookie", crate::cookies::clear_host_cookie(cookie));
+    response
 }

@@ -80,7 +80,7 @@ fn show_consent(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
         now,
     )
     .seal(&key);
-    let mode = match config::sign_in().map_err(|e| Failure::Internal(e.to_string()))? {
+    let mode = match config::sign_in().map_err(internal)? {
         SignIn::Clerk(settings) => Mode::Clerk {
             app_url: settings.app_url,
         },
@@ -194,11 +194,7 @@ fn decide(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     )
     .map_err(|e| Failure::Page(400, e))?;
     let redirect = ticket.redirect();
-    let finish = |location: String| {
-        let mut resp = response::redirect(&location);
-        resp.set_header("set-cookie", cookies::clear_host_cookie(COOKIE_NAME));
-        resp
-    };
+    let finish = |location: String| response::redirect_clearing_cookie(&location, COOKIE_NAME);
     match form.get("decision") {
         Some("approve") => {}
         Some("deny") => {
@@ -210,9 +206,7 @@ fn decide(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
         }
         _ => return Err(Failure::Page(400, Error::MissingParameter("decision"))),
     }
-    if let SignIn::Clerk(settings) =
-        config::sign_in().map_err(|e| Failure::Internal(e.to_string()))?
-    {
+    if let SignIn::Clerk(settings) = config::sign_in().map_err(internal)? {
         return start_clerk_sign_in(&kv, &key, &ticket, &settings, base, now);
     }
     if !local_sign_in::is_allowed(config::request_authority(req), config::client_addr(req)) {

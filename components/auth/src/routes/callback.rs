@@ -46,25 +46,14 @@ fn callback(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
         .ok_or(Failure::Page(400, Error::InvalidSignIn))?
         .value;
     // 2. In the browser that consented (the cookie set with the consent page).
-    let cookie = cookies::get(req, COOKIE_NAME);
-    if cookie
-        .as_deref()
-        .map(SecretHash::of)
-        .map(|h| h.to_string())
-        .as_deref()
-        != Some(ticket.nonce_hash.as_str())
-    {
+    if !ticket.is_bound_to(cookies::get(req, COOKIE_NAME).as_deref()) {
         return Err(Failure::Page(400, Error::InvalidSignIn));
     }
     // 3. Once: the transaction is spent whatever the token turns out to be.
     kv.delete(&transaction_key).map_err(internal)?;
 
     let redirect = ticket.redirect();
-    let finish = |location: String| {
-        let mut resp = response::redirect(&location);
-        resp.set_header("set-cookie", cookies::clear_host_cookie(COOKIE_NAME));
-        resp
-    };
+    let finish = |location: String| response::redirect_clearing_cookie(&location, COOKIE_NAME);
     // 4. The user, from Clerk's session token. A refusal goes back to the client.
     let token = query.get("clerk_token").unwrap_or_default();
     let user = match clerk_keys::verify(token, &settings, &kv, now) {

@@ -13,7 +13,8 @@ pub fn handle(req: &Request) -> Response {
     if req.body().len() > limits::BODY_BYTES {
         return response::payload_too_large();
     }
-    if !response::is_json(req.header("content-type").and_then(|v| v.as_str())) {
+    let content_type = req.header("content-type").and_then(|v| v.as_str());
+    if !oauth::form::is_media_type(content_type, "application/json") {
         let error = oauth::Error::InvalidClientMetadata("the body must be application/json".into());
         return response::oauth_error(&error);
     }
