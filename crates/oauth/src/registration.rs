@@ -237,8 +237,9 @@ impl ClientRegistration {
 }
 
 impl ClientRecord {
-    pub fn is_confidential(&self) -> bool {
-        self.auth_method != TokenEndpointAuthMethod::None
+    /// Whether the client registered for `grant` (RFC 7591 `grant_types`).
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.iter().any(|g| g == grant.as_str())
     }
 
     /// The response that returns the registered metadata (and the secret, this once).

@@ -31,7 +31,7 @@ fn exchange(req: &Request, base: &BaseUrl) -> Result<TokenResponse, Failure> {
     let (params, credentials, stored_client) = authenticated_client(req, &kv, now)?;
     let client = &stored_client.value;
     let grant_type = token::parse_grant_type(&params)?;
-    if !client.grant_types.iter().any(|g| g == grant_type.as_str()) {
+    if !client.allows_grant(grant_type) {
         return Err(Error::UnauthorizedGrantType.into());
     }
     match grant_type {
@@ -77,9 +77,7 @@ fn authorization_code(
     }
     oauth::pkce::CodeChallenge::parse(Some(&code_record.code_challenge), Some("S256"))?
         .verify(verifier)?;
-    if params.get("resource").is_some() {
-        verify_resource(params.get("resource"), base)?;
-    }
+    verify_optional_resource(params, base)?;
     // Spend the code before issuing anything: a concurrent second exchange then finds
     // it used (Spin's store has no compare-and-swap; this keeps the window minimal).
     stored.value.used = true;
@@ -115,9 +113,7 @@ fn refresh(
     if grant.value.client_id != credentials.client_id {
         return Err(Error::InvalidToken.into());
     }
-    if params.get("resource").is_some() {
-        verify_resource(params.get("resource"), base)?;
-    }
+    verify_optional_resource(params, base)?;
     if let Some(scope) = params.get("scope") {
         // RFC 6749 §6: a refresh may narrow the scope, never widen it.
         let granted: Vec<&str> = grant.value.scope.split(' ').collect();
@@ -156,9 +152,7 @@ fn respond(
 ) -> Result<TokenResponse, Failure> {
     let (access_token, expires_at) = grant.access_token_for_generation(grant_id)?;
     let refresh_token = client
-        .grant_types
-        .iter()
-        .any(|g| g == GrantType::RefreshToken.as_str())
+        .allows_grant(GrantType::RefreshToken)
         .then(|| grant.refresh_token(grant_id, generation))
         .transpose()?;
     Ok(TokenResponse {
@@ -178,5 +172,14 @@ fn renew_client(kv: &SpinKv, client_id: &str, mut client: Expiring<ClientRecord>
         if let Err(e) = record::write(kv, &keys::client(client_id), &client) {
             eprintln!("token endpoint: renewing client: {e}");
         }
+    }
+}
+
+/// RFC 8707 §2: a token request may name the resource again; if it does, it must be
+/// this server's MCP endpoint (the one every grant is bound to).
+fn verify_optional_resource(params: &FormParams, base: &BaseUrl) -> Result<(), Error> {
+    match params.get("resource") {
+        Some(resource) => verify_resource(Some(resource), base).map(drop),
+        None => Ok(()),
     }
 }
