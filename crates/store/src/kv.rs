@@ -1,7 +1,7 @@
 //! The one storage abstraction: a component adapts Spin's store to it, tests use
 //! [`MemoryKv`].
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use crate::Error;
@@ -14,12 +14,10 @@ pub trait Kv {
     fn delete(&self, key: &str) -> Result<(), Error>;
 }
 
-/// An in-memory store that counts its operations, for crate tests.
+/// An in-memory store, for crate tests.
 #[derive(Debug, Default)]
 pub struct MemoryKv {
     entries: RefCell<BTreeMap<String, Vec<u8>>>,
-    reads: Cell<u64>,
-    writes: Cell<u64>,
 }
 
 impl MemoryKv {
@@ -31,24 +29,14 @@ impl MemoryKv {
     pub fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
         self.entries.borrow().clone()
     }
-
-    pub fn reads(&self) -> u64 {
-        self.reads.get()
-    }
-
-    pub fn writes(&self) -> u64 {
-        self.writes.get()
-    }
 }
 
 impl Kv for MemoryKv {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        self.reads.set(self.reads.get() + 1);
         Ok(self.entries.borrow().get(key).cloned())
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), Error> {
-        self.writes.set(self.writes.get() + 1);
         self.entries
             .borrow_mut()
             .insert(key.to_owned(), value.to_vec());
@@ -56,7 +44,6 @@ impl Kv for MemoryKv {
     }
 
     fn delete(&self, key: &str) -> Result<(), Error> {
-        self.writes.set(self.writes.get() + 1);
         self.entries.borrow_mut().remove(key);
         Ok(())
     }
