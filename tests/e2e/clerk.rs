@@ -232,6 +232,41 @@ async fn the_sign_in_state_is_signed_single_use_and_bound_to_the_browser() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_sign_in_is_refused_and_issues_nothing() {
+    let mock = MockClerk::start().await;
+    let app = clerk::app(&mock).await;
+    mock.set_token(clerk::sign(
+        &clerk::claims(&mock.origin),
+        false,
+        "ins_key_1",
+        Algorithm::RS256,
+    ));
+    let client = oauth::register_public(&app).await;
+    let (form, sign_in_url) = approve(&app, &client, &Pkce::new(35)).await;
+    let back = through_app(&app, &sign_in_url).await;
+
+    // The user took longer than the sign-in lifetime at the app.
+    let store = test_host::kv::KvBackend::open(&app.dir.path().join("kv.db")).unwrap();
+    let (key, value) = app
+        .host
+        .kv_snapshot()
+        .into_iter()
+        .find(|(k, _)| k.starts_with("si:"))
+        .unwrap();
+    let mut transaction: serde_json::Value = serde_json::from_slice(&value).unwrap();
+    transaction["exp"] = 1.into();
+    store
+        .set("default", &key, &serde_json::to_vec(&transaction).unwrap())
+        .unwrap();
+    let before = app.host.kv_snapshot();
+
+    let resp = callback(&app, &back, Some(&form.cookie)).await;
+    assert_eq!(resp.status(), 400, "expired state");
+    assert!(resp.text().await.unwrap().contains("expired"));
+    assert_eq!(app.host.kv_snapshot(), before, "no grant, no code");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_jwks_fetch_obeys_allowed_outbound_hosts() {
     // The same mock, but Clerk's API origin is not the one spin.toml allows for `auth`:
     // the fetch fails inside the component and the sign-in is refused, not crashed.

@@ -1,5 +1,5 @@
-//! The browser side of OAuth: discovery metadata and client registration (then, as they
-//! land, `/authorize`, consent and `/callback`).
+//! The browser side of OAuth: discovery metadata, client registration, `/authorize`
+//! with its consent page, and `/callback` from the customer's Clerk app.
 
 mod routes;
 
@@ -15,8 +15,8 @@ fn handle(req: Request) -> Response {
             routes::metadata::protected_resource(&req)
         }
         "/.well-known/oauth-authorization-server" => routes::metadata::authorization_server(&req),
-        "/register" => routes::register::handle(&req),
-        "/authorize" => routes::authorize::handle(&req),
+        "/register" => routes::sweep::after(routes::register::handle(&req)),
+        "/authorize" => routes::sweep::after(routes::authorize::handle(&req)),
         "/callback" => routes::callback::handle(&req),
         _ => platform::response::not_found(),
     }

@@ -2,10 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Codes expire quickly: a client exchanges them immediately (RFC 6749 §4.1.2 advises at
-/// most 10 minutes).
-pub const CODE_SECS: u64 = 10 * 60;
-
 /// The code as stored (`co:<sha256(code)>`); see `docs/kv-schema.md`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeRecord {

@@ -18,8 +18,6 @@ use crate::secret::SecretHash;
 
 /// The cookie that binds the consent form to the browser that loaded it.
 pub const COOKIE_NAME: &str = "__Host-mcp_consent";
-/// How long a consent page may stay open before its form expires.
-pub const TICKET_SECS: u64 = 10 * 60;
 
 /// What the consent form carries back, sealed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,7 +41,7 @@ impl ConsentTicket {
         request: &AuthorizationRequest,
         redirect_uri_given: bool,
         nonce: &str,
-        now: u64,
+        expires_at: u64,
     ) -> Self {
         Self {
             client_id: request.client_id.clone(),
@@ -53,7 +51,7 @@ impl ConsentTicket {
             scope: request.scope.clone(),
             resource: request.resource.clone(),
             redirect_uri_given,
-            expires_at: now + TICKET_SECS,
+            expires_at,
             nonce_hash: SecretHash::of(nonce),
         }
     }

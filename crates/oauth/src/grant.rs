@@ -16,17 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::Error;
-
-/// How long tokens and grants live. Named here so the trade-offs are in one place.
-pub mod lifetimes {
-    /// Access tokens: short, so a leaked one is useful briefly (MCP security guidance).
-    pub const ACCESS_TOKEN_SECS: u64 = 60 * 60;
-    /// A grant (and so its refresh token) lives this long after its last refresh.
-    pub const GRANT_SECS: u64 = 30 * 24 * 60 * 60;
-    /// A client that lost a refresh response may retry with the old refresh token this
-    /// long after the rotation and get the same new pair, rather than being logged out.
-    pub const REFRESH_GRACE_SECS: u64 = 60;
-}
+use crate::lifetimes::REFRESH_GRACE_SECS;
 
 /// Access tokens start with this, so they are recognisable in logs scrubbing and by eye.
 const ACCESS_PREFIX: &str = "mcp_at_";
@@ -156,9 +146,7 @@ impl GrantRecord {
             RefreshOutcome::Rotate {
                 generation: current + 1,
             }
-        } else if token.number + 1 == current
-            && now < self.rotated_at + lifetimes::REFRESH_GRACE_SECS
-        {
+        } else if token.number + 1 == current && now < self.rotated_at + REFRESH_GRACE_SECS {
             RefreshOutcome::Retry {
                 generation: current,
             }
@@ -170,8 +158,12 @@ impl GrantRecord {
     /// The access token that goes with refresh generation `generation`: its expiry is
     /// fixed by when that generation was issued, so a retried refresh gets the very
     /// same pair.
-    pub fn access_token_for_generation(&self, grant_id: &str) -> Result<(String, u64), Error> {
-        let expires_at = self.rotated_at + lifetimes::ACCESS_TOKEN_SECS;
+    pub fn access_token_for_generation(
+        &self,
+        grant_id: &str,
+        lifetime: u64,
+    ) -> Result<(String, u64), Error> {
+        let expires_at = self.rotated_at + lifetime;
         Ok((self.access_token(grant_id, expires_at)?, expires_at))
     }
 }
@@ -304,12 +296,12 @@ mod tests {
             RefreshOutcome::Retry { generation: 1 }
         );
         assert_eq!(
-            g.access_token_for_generation("g1").unwrap(),
-            g.access_token_for_generation("g1").unwrap()
+            g.access_token_for_generation("g1", 3600).unwrap(),
+            g.access_token_for_generation("g1", 3600).unwrap()
         );
         // After the grace window it is a replay.
         assert_eq!(
-            g.check_refresh(&presented, 1_010 + lifetimes::REFRESH_GRACE_SECS)
+            g.check_refresh(&presented, 1_010 + REFRESH_GRACE_SECS)
                 .unwrap(),
             RefreshOutcome::Replayed
         );

@@ -13,6 +13,7 @@ pub mod consent;
 pub mod error;
 pub mod form;
 pub mod grant;
+pub mod lifetimes;
 pub mod local_sign_in;
 pub mod metadata;
 pub mod pkce;

@@ -18,18 +18,6 @@ pub mod limits {
     pub const NAME_CHARS: usize = 200;
 }
 
-/// A registered client lives this long after its registration or last use; only
-/// clients nobody uses any more expire, so dynamic registration cannot fill the store.
-pub const CLIENT_LIFETIME_SECS: u64 = 90 * 24 * 60 * 60;
-
-/// A client is renewed on use at most this often, so that use does not mean a write.
-pub const CLIENT_RENEWAL_INTERVAL_SECS: u64 = 24 * 60 * 60;
-
-/// Whether a client record expiring at `expires_at` should be renewed when used at `now`.
-pub fn needs_renewal(expires_at: u64, now: u64) -> bool {
-    expires_at < now + CLIENT_LIFETIME_SECS - CLIENT_RENEWAL_INTERVAL_SECS
-}
-
 /// RFC 7591 §2 `token_endpoint_auth_method` values this server supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -308,20 +296,6 @@ mod tests {
         );
         assert_eq!(reg.scope, "mcp");
         assert_eq!(reg.client_name.as_deref(), Some("MCP Inspector"));
-    }
-
-    #[test]
-    fn clients_are_renewed_at_most_daily() {
-        let now = 1_000_000_000;
-        assert!(!needs_renewal(now + CLIENT_LIFETIME_SECS, now));
-        assert!(!needs_renewal(
-            now + CLIENT_LIFETIME_SECS - CLIENT_RENEWAL_INTERVAL_SECS,
-            now
-        ));
-        assert!(needs_renewal(
-            now + CLIENT_LIFETIME_SECS - CLIENT_RENEWAL_INTERVAL_SECS - 1,
-            now
-        ));
     }
 
     #[test]

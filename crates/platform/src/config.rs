@@ -67,6 +67,17 @@ pub fn client_addr(req: &Request) -> Option<&str> {
     req.header("spin-client-addr").and_then(|v| v.as_str())
 }
 
+/// How long each kind of record lives: the `*_lifetime` variables a component declares,
+/// defaults for the rest.
+pub fn lifetimes() -> Result<oauth::lifetimes::Lifetimes, ConfigError> {
+    oauth::lifetimes::Lifetimes::from_variables(optional_variable).map_err(|e| {
+        ConfigError::InvalidVariable {
+            name: e.variable,
+            reason: e.reason,
+        }
+    })
+}
+
 /// The key that signs consent tickets: the `signing_secret` variable when set (so that
 /// a deployment controls and can rotate it), otherwise one generated once and kept in
 /// the store.

@@ -31,4 +31,10 @@ impl store::Kv for SpinKv {
             .delete(key)
             .map_err(|e| store::Error::Backend(format!("{e:?}")))
     }
+
+    fn keys(&self) -> Result<Vec<String>, store::Error> {
+        self.0
+            .get_keys()
+            .map_err(|e| store::Error::Backend(format!("{e:?}")))
+    }
 }

@@ -32,6 +32,26 @@ pub fn sign_in(id_hash: &str) -> String {
     format!("{SIGN_IN_PREFIX}{id_hash}")
 }
 
+/// Prefixes of the records that expire and that the sweep removes once they have.
+pub const EXPIRING_PREFIXES: [&str; 5] = [
+    CLIENT_PREFIX,
+    GRANT_PREFIX,
+    CODE_PREFIX,
+    SIGN_IN_PREFIX,
+    CLIENT_METADATA_PREFIX,
+];
+
+/// A fetched Client ID Metadata Document, keyed by the SHA-256 of its URL (`cm:` +
+/// hash): the validated client it describes, cached.
+pub const CLIENT_METADATA_PREFIX: &str = "cm:";
+
+pub fn client_metadata(url_hash: &str) -> String {
+    format!("{CLIENT_METADATA_PREFIX}{url_hash}")
+}
+
+/// When the next sweep of expired records is due (its `exp`).
+pub const SWEEP: &str = "cfg:sweep";
+
 /// Clerk's JWKS, cached so that a sign-in rarely needs an upstream call.
 pub const CLERK_JWKS: &str = "cfg:clerk-jwks";
 

@@ -12,6 +12,8 @@ pub trait Kv {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error>;
     fn set(&self, key: &str, value: &[u8]) -> Result<(), Error>;
     fn delete(&self, key: &str) -> Result<(), Error>;
+    /// Every key in the store: a full listing, for cold paths only (the sweep).
+    fn keys(&self) -> Result<Vec<String>, Error>;
 }
 
 /// An in-memory store, for crate tests.
@@ -46,5 +48,9 @@ impl Kv for MemoryKv {
     fn delete(&self, key: &str) -> Result<(), Error> {
         self.entries.borrow_mut().remove(key);
         Ok(())
+    }
+
+    fn keys(&self) -> Result<Vec<String>, Error> {
+        Ok(self.entries.borrow().keys().cloned().collect())
     }
 }

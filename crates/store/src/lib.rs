@@ -9,6 +9,7 @@ pub mod keys;
 pub mod kv;
 pub mod record;
 pub mod server_key;
+pub mod sweep;
 
 pub use error::Error;
 pub use kv::{Kv, MemoryKv};

@@ -2,7 +2,7 @@
 //! the user's decision (and, in local development, who they are).
 
 use oauth::authorize::{self, AuthorizeQuery};
-use oauth::consent::{COOKIE_NAME, ConsentTicket, TICKET_SECS};
+use oauth::consent::{COOKIE_NAME, ConsentTicket};
 use oauth::form::FormParams;
 use oauth::registration::ClientRecord;
 use oauth::secret::{Secret, SecretHash};
@@ -73,11 +73,12 @@ fn show_consent(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     };
     let nonce = Secret::from_random(&random::bytes::<32>().map_err(internal)?);
     let key = config::server_key(&kv).map_err(internal)?;
+    let lifetime = config::lifetimes().map_err(internal)?.sign_in;
     let ticket = ConsentTicket::new(
         &request,
         query.get("redirect_uri").is_some(),
         nonce.expose(),
-        now,
+        now + lifetime,
     )
     .seal(&key);
     let mode = match config::sign_in().map_err(internal)? {
@@ -103,7 +104,7 @@ fn show_consent(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     );
     page.set_header(
         "set-cookie",
-        cookies::host_cookie(COOKIE_NAME, nonce.expose(), TICKET_SECS),
+        cookies::host_cookie(COOKIE_NAME, nonce.expose(), lifetime),
     );
     Ok(page)
 }
@@ -206,14 +207,16 @@ fn decide(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
         }
         _ => return Err(Failure::Page(400, Error::MissingParameter("decision"))),
     }
+    let lifetimes = config::lifetimes().map_err(internal)?;
     if let SignIn::Clerk(settings) = config::sign_in().map_err(internal)? {
-        return start_clerk_sign_in(&kv, &key, &ticket, &settings, base, now);
+        let expires_at = now + lifetimes.sign_in;
+        return start_clerk_sign_in(&kv, &key, &ticket, &settings, base, now, expires_at);
     }
     if !local_sign_in::is_allowed(config::request_authority(req), config::client_addr(req)) {
         return Err(Failure::Page(403, Error::LocalSignInRefused));
     }
     let user_id = local_sign_in::user_id(form.get("user")).map_err(|e| Failure::Page(400, e))?;
-    let code = issue_code(&kv, &ticket, user_id, None, now)?;
+    let code = issue_code(&kv, &ticket, user_id, None, now, lifetimes.code)?;
     Ok(finish(authorize::success_redirect_url(
         &redirect,
         code.expose(),
@@ -221,7 +224,7 @@ fn decide(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     )))
 }
 
-/// Stores the sign-in transaction (single use, 10 minutes) and sends the browser to the
+/// Stores the sign-in transaction (single use, until `expires_at`) and sends the browser to the
 /// customer's app, which signs the user in with Clerk and comes back to `/callback`.
 /// The consent cookie stays: the callback checks it, binding the sign-in to this browser.
 fn start_clerk_sign_in(
@@ -231,10 +234,11 @@ fn start_clerk_sign_in(
     settings: &config::ClerkSettings,
     base: &BaseUrl,
     now: u64,
+    expires_at: u64,
 ) -> Result<Response, Failure> {
     let id = Secret::from_random(&random::bytes::<16>().map_err(internal)?);
     let transaction = Expiring {
-        expires_at: now + TICKET_SECS,
+        expires_at,
         value: ticket.clone(),
     };
     record::write(

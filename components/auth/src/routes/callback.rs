@@ -68,7 +68,15 @@ fn callback(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
             )));
         }
     };
-    let code = issue_code(&kv, &ticket, user.user_id, Some(user.session_id), now)?;
+    let code_lifetime = config::lifetimes().map_err(internal)?.code;
+    let code = issue_code(
+        &kv,
+        &ticket,
+        user.user_id,
+        Some(user.session_id),
+        now,
+        code_lifetime,
+    )?;
     Ok(finish(authorize::success_redirect_url(
         &redirect,
         code.expose(),

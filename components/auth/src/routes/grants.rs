@@ -1,6 +1,6 @@
 //! Issuing a grant and its authorization code once the user is known.
 
-use oauth::code::{CODE_SECS, CodeRecord};
+use oauth::code::CodeRecord;
 use oauth::consent::ConsentTicket;
 use oauth::grant::GrantRecord;
 use oauth::secret::{Secret, SecretHash};
@@ -17,6 +17,7 @@ pub fn issue_code(
     user_id: String,
     session_id: Option<String>,
     now: u64,
+    code_lifetime: u64,
 ) -> Result<Secret, Failure> {
     let grant_id = Secret::from_random(&random::bytes::<16>().map_err(internal)?)
         .expose()
@@ -44,7 +45,7 @@ pub fn issue_code(
         code_challenge: ticket.code_challenge.clone(),
         used: false,
     };
-    let expires_at = now + CODE_SECS;
+    let expires_at = now + code_lifetime;
     record::write(
         kv,
         &keys::grant(&grant_id),

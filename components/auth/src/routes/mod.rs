@@ -4,3 +4,4 @@ mod clerk_keys;
 mod grants;
 pub mod metadata;
 pub mod register;
+pub mod sweep;

@@ -1,8 +1,8 @@
 //! `POST /register`: RFC 7591 dynamic client registration.
 
-use oauth::registration::{CLIENT_LIFETIME_SECS, ClientRegistration, limits};
+use oauth::registration::{ClientRegistration, limits};
 use oauth::secret::Secret;
-use platform::{clock, kv::SpinKv, random, response};
+use platform::{clock, config, kv::SpinKv, random, response};
 use spin_sdk::http::{Method, Request, Response};
 use store::{Expiring, keys, record};
 
@@ -40,11 +40,12 @@ fn register(registration: ClientRegistration) -> Result<Response, String> {
             &random::bytes::<32>().map_err(|e| e.to_string())?,
         )),
     };
+    let lifetime = config::lifetimes().map_err(|e| e.to_string())?.client;
     let now = clock::now();
     let client = registration.into_record(now, secret.as_ref());
     let kv = SpinKv::open_default().map_err(|e| e.to_string())?;
     let stored = Expiring {
-        expires_at: now + CLIENT_LIFETIME_SECS,
+        expires_at: now + lifetime,
         value: client,
     };
     record::write(&kv, &keys::client(&client_id), &stored).map_err(|e| e.to_string())?;

@@ -28,6 +28,12 @@ impl From<store::Error> for Failure {
     }
 }
 
+impl From<platform::config::ConfigError> for Failure {
+    fn from(e: platform::config::ConfigError) -> Self {
+        Failure::Internal(e.to_string())
+    }
+}
+
 impl Failure {
     pub fn into_response(self) -> spin_sdk::http::Response {
         match self {

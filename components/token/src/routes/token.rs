@@ -3,8 +3,9 @@
 use oauth::authorize::verify_resource;
 use oauth::code::CodeRecord;
 use oauth::form::FormParams;
-use oauth::grant::{self, GrantRecord, RefreshOutcome, lifetimes};
-use oauth::registration::{CLIENT_LIFETIME_SECS, ClientRecord, needs_renewal};
+use oauth::grant::{self, GrantRecord, RefreshOutcome};
+use oauth::lifetimes::Lifetimes;
+use oauth::registration::ClientRecord;
 use oauth::secret::SecretHash;
 use oauth::token::{self, ClientCredentials, GrantType, TokenResponse};
 use oauth::{BaseUrl, Error};
@@ -27,6 +28,7 @@ pub fn handle(req: &Request) -> Response {
 
 fn exchange(req: &Request, base: &BaseUrl) -> Result<TokenResponse, Failure> {
     let kv = SpinKv::open_default()?;
+    let lifetimes = config::lifetimes()?;
     let now = clock::now();
     let (params, credentials, stored_client) = authenticated_client(req, &kv, now)?;
     let client = &stored_client.value;
@@ -36,11 +38,14 @@ fn exchange(req: &Request, base: &BaseUrl) -> Result<TokenResponse, Failure> {
     }
     match grant_type {
         GrantType::AuthorizationCode => {
-            let tokens = authorization_code(&kv, &params, &credentials, client, base, now)?;
-            renew_client(&kv, &credentials.client_id, stored_client, now);
+            let tokens =
+                authorization_code(&kv, &params, &credentials, client, base, &lifetimes, now)?;
+            renew_client(&kv, &credentials.client_id, stored_client, &lifetimes, now);
             Ok(tokens)
         }
-        GrantType::RefreshToken => refresh(&kv, &params, &credentials, client, base, now),
+        GrantType::RefreshToken => {
+            refresh(&kv, &params, &credentials, client, base, &lifetimes, now)
+        }
     }
 }
 
@@ -50,6 +55,7 @@ fn authorization_code(
     credentials: &ClientCredentials,
     client: &ClientRecord,
     base: &BaseUrl,
+    lifetimes: &Lifetimes,
     now: u64,
 ) -> Result<TokenResponse, Failure> {
     let code = params.require("code")?;
@@ -87,13 +93,14 @@ fn authorization_code(
         return Err(Error::InvalidCode.into());
     };
     grant.value.rotated_at = now;
-    grant.expires_at = now + lifetimes::GRANT_SECS;
+    grant.expires_at = now + lifetimes.grant;
     record::write(kv, &keys::grant(&grant_id), &grant)?;
     respond(
         &grant.value,
         &grant_id,
         client,
         grant.value.refresh_generation,
+        lifetimes,
     )
 }
 
@@ -103,6 +110,7 @@ fn refresh(
     credentials: &ClientCredentials,
     client: &ClientRecord,
     base: &BaseUrl,
+    lifetimes: &Lifetimes,
     now: u64,
 ) -> Result<TokenResponse, Failure> {
     let presented = grant::parse_refresh_token(params.require("refresh_token")?)?;
@@ -129,12 +137,12 @@ fn refresh(
         RefreshOutcome::Rotate { generation } => {
             grant.value.refresh_generation = generation;
             grant.value.rotated_at = now;
-            grant.expires_at = now + lifetimes::GRANT_SECS;
+            grant.expires_at = now + lifetimes.grant;
             record::write(kv, &grant_key, &grant)?;
-            respond(&grant.value, &grant_id, client, generation)
+            respond(&grant.value, &grant_id, client, generation, lifetimes)
         }
         RefreshOutcome::Retry { generation } => {
-            respond(&grant.value, &grant_id, client, generation)
+            respond(&grant.value, &grant_id, client, generation, lifetimes)
         }
         RefreshOutcome::Replayed => {
             // RFC 9700 §4.14.2: a replayed refresh token means it leaked; end the grant.
@@ -149,8 +157,10 @@ fn respond(
     grant_id: &str,
     client: &ClientRecord,
     generation: u64,
+    lifetimes: &Lifetimes,
 ) -> Result<TokenResponse, Failure> {
-    let (access_token, expires_at) = grant.access_token_for_generation(grant_id)?;
+    let (access_token, expires_at) =
+        grant.access_token_for_generation(grant_id, lifetimes.access_token)?;
     let refresh_token = client
         .allows_grant(GrantType::RefreshToken)
         .then(|| grant.refresh_token(grant_id, generation))
@@ -165,9 +175,15 @@ fn respond(
 }
 
 /// Keeps a client that signs users in from expiring (at most one write a day).
-fn renew_client(kv: &SpinKv, client_id: &str, mut client: Expiring<ClientRecord>, now: u64) {
-    if needs_renewal(client.expires_at, now) {
-        client.expires_at = now + CLIENT_LIFETIME_SECS;
+fn renew_client(
+    kv: &SpinKv,
+    client_id: &str,
+    mut client: Expiring<ClientRecord>,
+    lifetimes: &Lifetimes,
+    now: u64,
+) {
+    if lifetimes.client_needs_renewal(client.expires_at, now) {
+        client.expires_at = now + lifetimes.client;
         // A failed renewal costs nothing now; the next use tries again.
         if let Err(e) = record::write(kv, &keys::client(client_id), &client) {
             eprintln!("token endpoint: renewing client: {e}");
