@@ -162,3 +162,104 @@ impl Upstream {
         format!("http://{}{path}", self.addr)
     }
 }
+
+/// One answer of a [`Site`].
+#[derive(Clone)]
+pub struct Page {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+    /// Wait this long before answering (a slow server).
+    pub delay: Option<std::time::Duration>,
+}
+
+impl Page {
+    pub fn json(body: &serde_json::Value) -> Self {
+        Self {
+            status: 200,
+            headers: vec![("content-type", "application/json".into())],
+            body: body.to_string().into_bytes(),
+            delay: None,
+        }
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.retain(|(n, _)| *n != name);
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+}
+
+type Pages = std::collections::HashMap<String, Page>;
+
+/// A loopback web server whose pages a test sets and changes, counting requests per path.
+pub struct Site {
+    pub addr: SocketAddr,
+    pages: Arc<std::sync::Mutex<Pages>>,
+    hits: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Site {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let pages = Arc::new(std::sync::Mutex::new(Pages::new()));
+        let hits = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+        let (served, counted) = (pages.clone(), hits.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (served, counted) = (served.clone(), counted.clone());
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req: hyper::Request<_>| {
+                        let path = req.uri().path().to_owned();
+                        *counted.lock().unwrap().entry(path.clone()).or_insert(0) += 1;
+                        let page = served.lock().unwrap().get(&path).cloned();
+                        async move {
+                            let page = page.unwrap_or(Page {
+                                status: 404,
+                                headers: vec![],
+                                body: b"not found".to_vec(),
+                                delay: None,
+                            });
+                            if let Some(delay) = page.delay {
+                                tokio::time::sleep(delay).await;
+                            }
+                            let mut resp = hyper::Response::new(Full::new(Bytes::from(page.body)));
+                            *resp.status_mut() = hyper::StatusCode::from_u16(page.status).unwrap();
+                            for (name, value) in page.headers {
+                                resp.headers_mut().insert(name, value.parse().unwrap());
+                            }
+                            Ok::<_, std::convert::Infallible>(resp)
+                        }
+                    });
+                    let io = wasmtime_wasi_http::io::TokioIo::new(stream);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, service)
+                        .await;
+                });
+            }
+        });
+        Self {
+            addr,
+            pages,
+            hits,
+            _task: task,
+        }
+    }
+
+    pub fn put(&self, path: &str, page: Page) {
+        self.pages.lock().unwrap().insert(path.to_owned(), page);
+    }
+
+    pub fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}

@@ -205,6 +205,7 @@ mod tests {
             scope: "mcp".into(),
             secret_hash: None,
             issued_at: 0,
+            refetch_after: None,
         }
     }
 

@@ -116,6 +116,15 @@ pub enum Error {
     /// No registered client has this id (or it expired unused).
     #[error("unknown client_id; the application must register again")]
     UnknownClient,
+    /// A URL `client_id` that must not be fetched (not https, private address, …).
+    #[error("the client_id URL cannot be used: {0}")]
+    ClientIdUrl(&'static str),
+    /// The client's metadata document could not be fetched (details are logged).
+    #[error("the client's metadata document could not be fetched")]
+    ClientMetadataUnavailable,
+    /// The client's metadata document was fetched but is not acceptable.
+    #[error("the client's metadata document is not acceptable: {0}")]
+    ClientMetadataInvalid(String),
     /// The local sign-in name is not acceptable.
     #[error("the user name may use letters, digits and . _ - @ (at most 64)")]
     InvalidLocalUser,
@@ -183,9 +192,12 @@ impl Error {
             | Error::InvalidCode
             | Error::RefreshReplayed => ErrorCode::InvalidGrant,
             Error::InvalidConsent | Error::InvalidLocalUser => ErrorCode::InvalidRequest,
-            Error::UnknownClient | Error::ClientAuthFailed | Error::MissingClientAuth => {
-                ErrorCode::InvalidClient
-            }
+            Error::UnknownClient
+            | Error::ClientAuthFailed
+            | Error::MissingClientAuth
+            | Error::ClientIdUrl(_)
+            | Error::ClientMetadataUnavailable
+            | Error::ClientMetadataInvalid(_) => ErrorCode::InvalidClient,
             Error::MultipleClientAuthMethods | Error::MalformedClientAuth | Error::BodyTooLarge => {
                 ErrorCode::InvalidRequest
             }

@@ -8,6 +8,7 @@ pub mod authorize;
 pub mod base_url;
 pub mod bearer;
 pub mod challenge;
+pub mod client_metadata;
 pub mod code;
 pub mod consent;
 pub mod error;

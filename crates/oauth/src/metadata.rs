@@ -27,6 +27,8 @@ pub struct AuthorizationServerMetadata {
     pub scopes_supported: Vec<&'static str>,
     /// RFC 9207: authorization responses carry `iss`.
     pub authorization_response_iss_parameter_supported: bool,
+    /// A `client_id` may be the https URL of a Client ID Metadata Document.
+    pub client_id_metadata_document_supported: bool,
 }
 
 impl AuthorizationServerMetadata {
@@ -45,6 +47,7 @@ impl AuthorizationServerMetadata {
             token_endpoint_auth_methods_supported: TokenEndpointAuthMethod::SUPPORTED.to_vec(),
             scopes_supported: scope::SUPPORTED.to_vec(),
             authorization_response_iss_parameter_supported: true,
+            client_id_metadata_document_supported: true,
         }
     }
 }

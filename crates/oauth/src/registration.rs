@@ -67,6 +67,10 @@ pub struct ClientRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_hash: Option<SecretHash>,
     pub issued_at: u64,
+    /// For a client described by a metadata document: when the cached copy must be
+    /// fetched again before the next authorization (tokens keep using this copy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refetch_after: Option<u64>,
 }
 
 /// RFC 7591 §3.2.1 response body.
@@ -101,6 +105,16 @@ impl ClientRegistration {
         let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else {
             return Err(invalid("the body must be a JSON object"));
         };
+        // RFC 7591 §2: the default is client_secret_basic.
+        Self::from_metadata(&fields, TokenEndpointAuthMethod::ClientSecretBasic)
+    }
+
+    /// Validates client metadata (a registration body, or a Client ID Metadata
+    /// Document), with `default_auth` when `token_endpoint_auth_method` is absent.
+    pub fn from_metadata(
+        fields: &serde_json::Map<String, Value>,
+        default_auth: TokenEndpointAuthMethod,
+    ) -> Result<Self, Error> {
         let string = |name: &str| -> Result<Option<&str>, Error> {
             match fields.get(name) {
                 None | Some(Value::Null) => Ok(None),
@@ -139,9 +153,8 @@ impl ClientRegistration {
             .map(RedirectUri::parse)
             .collect::<Result<Vec<_>, _>>()?;
 
-        // RFC 7591 §2: the default is client_secret_basic.
         let auth_method = match string("token_endpoint_auth_method")? {
-            None => TokenEndpointAuthMethod::ClientSecretBasic,
+            None => default_auth,
             Some(m) => TokenEndpointAuthMethod::parse(m).ok_or_else(|| {
                 invalid(format!("token_endpoint_auth_method {m:?} is not supported"))
             })?,
@@ -220,6 +233,7 @@ impl ClientRegistration {
             scope: self.scope,
             secret_hash: secret.map(Secret::hash),
             issued_at,
+            refetch_after: None,
         }
     }
 }

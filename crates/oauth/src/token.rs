@@ -145,6 +145,7 @@ mod tests {
             scope: "mcp".into(),
             secret_hash: secret.map(crate::secret::SecretHash::of),
             issued_at: 0,
+            refetch_after: None,
         }
     }
 

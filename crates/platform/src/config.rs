@@ -67,6 +67,19 @@ pub fn client_addr(req: &Request) -> Option<&str> {
     req.header("spin-client-addr").and_then(|v| v.as_str())
 }
 
+/// Whether Client ID Metadata Documents may be fetched over `http` and from loopback or
+/// private hosts (`allow_private_client_metadata`): for local development only.
+pub fn allow_private_client_metadata() -> Result<bool, ConfigError> {
+    match optional_variable("allow_private_client_metadata").as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ConfigError::InvalidVariable {
+            name: "allow_private_client_metadata",
+            reason: "must be \"true\" or \"false\"".into(),
+        }),
+    }
+}
+
 /// How long each kind of record lives: the `*_lifetime` variables a component declares,
 /// defaults for the rest.
 pub fn lifetimes() -> Result<oauth::lifetimes::Lifetimes, ConfigError> {

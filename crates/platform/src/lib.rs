@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod config;
 pub mod cookies;
+pub mod fetch;
 pub mod html;
 pub mod kv;
 pub mod random;

@@ -2,11 +2,23 @@
 //! identifier; Spin documents a 256-byte limit, which the identifiers we mint stay far
 //! below. A record format that old code cannot read gets a new prefix.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
 /// A registered OAuth client (`cl:` + client id).
 pub const CLIENT_PREFIX: &str = "cl:";
 
+/// The record of a client: `cl:<client_id>` for a registered one, `cm:<sha256(url)>`
+/// for one whose `client_id` is the URL of its metadata document (URLs can exceed the
+/// store's key limit, and readers need not know which kind they hold).
 pub fn client(client_id: &str) -> String {
-    format!("{CLIENT_PREFIX}{client_id}")
+    if client_id.starts_with("https://") || client_id.starts_with("http://") {
+        let hash = URL_SAFE_NO_PAD.encode(Sha256::digest(client_id.as_bytes()));
+        format!("{CLIENT_METADATA_PREFIX}{hash}")
+    } else {
+        format!("{CLIENT_PREFIX}{client_id}")
+    }
 }
 
 /// A grant: one user's consent for one client (`gr:` + grant id).
@@ -41,13 +53,9 @@ pub const EXPIRING_PREFIXES: [&str; 5] = [
     CLIENT_METADATA_PREFIX,
 ];
 
-/// A fetched Client ID Metadata Document, keyed by the SHA-256 of its URL (`cm:` +
-/// hash): the validated client it describes, cached.
+/// A client described by a fetched Client ID Metadata Document, keyed by the SHA-256
+/// of its URL (`cm:` + hash; see [`client`]).
 pub const CLIENT_METADATA_PREFIX: &str = "cm:";
-
-pub fn client_metadata(url_hash: &str) -> String {
-    format!("{CLIENT_METADATA_PREFIX}{url_hash}")
-}
 
 /// When the next sweep of expired records is due (its `exp`).
 pub const SWEEP: &str = "cfg:sweep";
@@ -65,5 +73,14 @@ mod tests {
         let key = super::client("mcp_0123456789abcdefghijkl");
         assert_eq!(key, "cl:mcp_0123456789abcdefghijkl");
         assert!(key.len() < 256);
+    }
+
+    #[test]
+    fn url_client_ids_are_hashed_into_their_own_prefix() {
+        let long = format!("https://client.example.com/{}", "a".repeat(2000));
+        let key = super::client(&long);
+        assert!(key.starts_with("cm:"));
+        assert_eq!(key.len(), 3 + 43);
+        assert_ne!(key, super::client("https://client.example.com/b"));
     }
 }

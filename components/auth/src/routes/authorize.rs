@@ -12,6 +12,7 @@ use platform::{clock, config, cookies, html, kv::SpinKv, random, response};
 use spin_sdk::http::{Method, Request, Response};
 use store::{Expiring, keys, record};
 
+use super::clients;
 use super::grants::issue_code;
 
 /// The consent form is small; anything larger is not ours.
@@ -57,7 +58,7 @@ fn show_consent(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     let client_id = query.client_id().map_err(|e| Failure::Page(400, e))?;
     let kv = SpinKv::open_default().map_err(internal)?;
     let now = clock::now();
-    let client = read_client(&kv, client_id, now)?;
+    let client = clients::lookup(&kv, client_id, now)?;
     // Until the redirect URI is verified, errors are shown here, never redirected.
     let redirect =
         authorize::verify_redirect(&query, &client).map_err(|e| Failure::Page(400, e))?;
@@ -96,6 +97,7 @@ fn show_consent(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
         SignIn::Local => Mode::LocalRefused,
     };
     let mut page = consent_page(
+        client_id,
         &client,
         &request.redirect.uri,
         &request.scope,
@@ -127,6 +129,7 @@ enum Mode {
 }
 
 fn consent_page(
+    client_id: &str,
     client: &ClientRecord,
     redirect_uri: &str,
     scope: &str,
@@ -137,6 +140,15 @@ fn consent_page(
         .client_name
         .as_deref()
         .unwrap_or("An unnamed application");
+    // A metadata-document client is vouched for by the site that publishes it; its
+    // name alone is self-asserted.
+    let publisher = match url::Url::parse(client_id) {
+        Ok(url) if oauth::client_metadata::is_document_url(client_id) => format!(
+            "<p>Its details are published by <strong>{}</strong>.</p>",
+            html::escape(url.host_str().unwrap_or_default())
+        ),
+        _ => String::new(),
+    };
     let host = oauth::redirect_uri::RedirectUri::parse(redirect_uri)
         .map(|r| r.display_host())
         .unwrap_or_default();
@@ -158,7 +170,7 @@ fn consent_page(
             .to_owned(),
     };
     let body = format!(
-        "<h1>Allow <strong>{name}</strong> to use this MCP server as you?</h1>\
+        "<h1>Allow <strong>{name}</strong> to use this MCP server as you?</h1>{publisher}\
          <p>After you approve, you will be sent back to <strong>{host}</strong>.</p>\
          <p>It asks for:</p><ul>{scopes}</ul>\
          <form method=\"post\" action=\"/authorize\">\

@@ -1,6 +1,7 @@
 pub mod authorize;
 pub mod callback;
 mod clerk_keys;
+mod clients;
 mod grants;
 pub mod metadata;
 pub mod register;
