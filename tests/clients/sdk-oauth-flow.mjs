@@ -5,8 +5,8 @@
 // It does what the SDK's Streamable HTTP transport does on a 401: reads the challenge,
 // discovers (RFC 9728, RFC 8414), registers (RFC 7591), authorizes with PKCE, and
 // exchanges the code; the "browser" step follows plain redirects, carrying cookies and
-// approving the consent page (signing in locally when the page offers it). Then, as after
-// a later 401, it refreshes. Prints a JSON summary; exits non-zero on any failure.
+// approving the consent page (signing in locally when the page offers it). Then a stale
+// token gets a 401, and the SDK refreshes. Prints a JSON summary; exits non-zero on any failure.
 
 import { auth, extractWWWAuthenticateParams } from "@modelcontextprotocol/sdk/client/auth.js";
 import { browse } from "./browser.mjs";
@@ -94,8 +94,14 @@ const issued = provider.tokens();
 const accepted = await postMcp(issued.access_token);
 if (accepted.status === 401) fail("a freshly issued token was refused");
 
-// After a 401 the transport calls auth() again; holding a refresh token, the SDK refreshes.
-const third = await auth(provider, { serverUrl, resourceMetadataUrl, scope });
+// A token the server no longer accepts (expired, say) gets a 401; as the transport does
+// on a 401, call auth() again: holding a refresh token, the SDK refreshes.
+const stale = `${issued.access_token.slice(0, -4)}AAAA`;
+const rejected = await postMcp(stale);
+if (rejected.status !== 401) fail(`expected 401 for a stale token, got ${rejected.status}`);
+provider.saveTokens({ ...issued, access_token: stale });
+const challenge = extractWWWAuthenticateParams(rejected);
+const third = await auth(provider, { serverUrl, resourceMetadataUrl: challenge.resourceMetadataUrl, scope: challenge.scope });
 if (third !== "AUTHORIZED") fail(`expected AUTHORIZED on refresh, got ${third}`);
 const refreshed = provider.tokens();
 if (refreshed.refresh_token === issued.refresh_token) fail("the refresh token did not rotate");

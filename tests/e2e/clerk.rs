@@ -274,8 +274,15 @@ async fn the_jwks_fetch_obeys_allowed_outbound_hosts() {
     let elsewhere = MockClerk::start().await;
     let mut vars = mock.variables();
     vars.retain(|(k, _)| *k != "clerk_api_url");
-    let manifest = support::project_manifest().replace(
-        r#"allowed_outbound_hosts = ["{{ clerk_api_url }}"]"#,
+    let auth_hosts =
+        r#"allowed_outbound_hosts = ["{{ clerk_api_url }}", "{{ client_metadata_hosts }}"]"#;
+    let project = support::project_manifest();
+    assert!(
+        project.contains(auth_hosts),
+        "spin.toml changed: update this test"
+    );
+    let manifest = project.replace(
+        auth_hosts,
         r#"allowed_outbound_hosts = ["https://api.clerk.com"]"#,
     );
     let mut vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();

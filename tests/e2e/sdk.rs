@@ -103,5 +103,10 @@ async fn the_mcp_authorization_conformance_suite_passes() {
         stdout.contains("authorization-code-grant: 1 passed, 0 failed"),
         "{stdout}"
     );
-    assert!(stdout.contains("Total: 2 passed, 0 failed"), "{stdout}");
+    // The metadata scenario's second check is client_id_metadata_document_supported.
+    assert!(
+        stdout.contains("authorization-server-metadata-endpoint: 2 passed, 0 failed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Total: 3 passed, 0 failed"), "{stdout}");
 }
