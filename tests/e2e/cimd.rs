@@ -80,6 +80,12 @@ async fn a_document_client_signs_in_refreshes_and_is_fetched_once() {
         "{}",
         form.html
     );
+    assert!(
+        form.html
+            .contains("receives your approval on this computer"),
+        "a loopback redirect is pointed out: {}",
+        form.html
+    );
 
     let (key, stored) = app
         .host
@@ -207,6 +213,11 @@ async fn unusable_documents_are_refused_on_a_page_and_store_nothing() {
                 "client_secret_basic".into(),
             )),
             "must be &quot;none&quot;",
+        ),
+        (
+            "no client_name",
+            Some(with("client_name", Value::Null)),
+            "client_name",
         ),
         (
             "no redirect URIs",

@@ -119,7 +119,8 @@ pub struct FetchedDocument<'a> {
 }
 
 /// Validates a fetched document for `client_id`: served with 200 as JSON, naming itself
-/// as `client_id`, holding no secret, and valid client metadata for a public client.
+/// as `client_id`, holding no secret, and valid client metadata (with the `client_name`
+/// and `redirect_uris` MCP requires) for a public client.
 pub fn parse_document(
     client_id: &str,
     fetched: &FetchedDocument<'_>,
@@ -143,6 +144,9 @@ pub fn parse_document(
     }
     let registration = ClientRegistration::from_metadata(&fields, TokenEndpointAuthMethod::None)
         .map_err(|e| Error::ClientMetadataInvalid(e.to_string()))?;
+    if registration.client_name.is_none() {
+        return Err(invalid("it must have a client_name"));
+    }
     if registration.auth_method != TokenEndpointAuthMethod::None {
         return Err(invalid(
             "token_endpoint_auth_method must be \"none\": a published document cannot hold a secret",
@@ -262,7 +266,7 @@ mod tests {
         assert_eq!(client.redirect_uris.len(), 2);
         // Without token_endpoint_auth_method, a document describes a public client.
         let minimal = document(serde_json::json!({
-            "client_id": ID, "redirect_uris": ["https://client.example.com/cb"],
+            "client_id": ID, "client_name": "C", "redirect_uris": ["https://client.example.com/cb"],
         }));
         assert_eq!(
             parse(200, "application/json", &minimal)
@@ -274,7 +278,9 @@ mod tests {
 
     #[test]
     fn unacceptable_documents_say_why() {
-        let ok = serde_json::json!({ "client_id": ID, "redirect_uris": ["https://client.example.com/cb"] });
+        let ok = serde_json::json!({
+            "client_id": ID, "client_name": "C", "redirect_uris": ["https://client.example.com/cb"],
+        });
         let with = |key: &str, value: Value| {
             let mut doc = ok.clone();
             doc[key] = value;
@@ -307,6 +313,12 @@ mod tests {
                 "application/json",
                 with("client_secret", "s3cret".into()),
                 "client secret",
+            ),
+            (
+                200,
+                "application/json",
+                with("client_name", Value::Null),
+                "client_name",
             ),
             (
                 200,

@@ -86,6 +86,11 @@ impl RedirectUri {
             Err(_) => self.0.clone(),
         }
     }
+
+    /// Whether the code goes to this machine (a loopback host).
+    pub fn is_loopback(&self) -> bool {
+        Url::parse(&self.0).is_ok_and(|url| is_loopback(&url))
+    }
 }
 
 fn is_loopback_ip(url: &Url) -> bool {

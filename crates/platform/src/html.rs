@@ -45,4 +45,5 @@ main{max-width:28rem;margin:4rem auto;background:#fff;padding:2rem;border-radius
 h1{font-size:1.3rem}code{background:#eef;padding:0 .25rem}label{display:block;margin:1rem 0 .25rem}\
 input[type=text]{width:100%;padding:.5rem;box-sizing:border-box}\
 .actions{display:flex;gap:.75rem;margin-top:1.5rem}button{padding:.6rem 1.2rem;border-radius:8px;border:1px solid #999}\
-button[value=approve]{background:#1f6feb;color:#fff;border-color:#1f6feb}";
+button[value=approve]{background:#1f6feb;color:#fff;border-color:#1f6feb}\
+.warning{background:#fff4d6;padding:.5rem .75rem;border-radius:8px}";

@@ -142,16 +142,29 @@ fn consent_page(
         .unwrap_or("An unnamed application");
     // A metadata-document client is vouched for by the site that publishes it; its
     // name alone is self-asserted.
-    let publisher = match url::Url::parse(client_id) {
-        Ok(url) if oauth::client_metadata::is_document_url(client_id) => format!(
-            "<p>Its details are published by <strong>{}</strong>.</p>",
-            html::escape(url.host_str().unwrap_or_default())
-        ),
-        _ => String::new(),
-    };
-    let host = oauth::redirect_uri::RedirectUri::parse(redirect_uri)
+    let redirect = oauth::redirect_uri::RedirectUri::parse(redirect_uri).ok();
+    let host = redirect
+        .as_ref()
         .map(|r| r.display_host())
         .unwrap_or_default();
+    let publisher = match url::Url::parse(client_id) {
+        Ok(url) if oauth::client_metadata::is_document_url(client_id) => {
+            let mut note = format!(
+                "<p>Its details are published by <strong>{}</strong>.</p>",
+                html::escape(url.host_str().unwrap_or_default())
+            );
+            // Anyone can publish a document naming a loopback redirect (MCP security
+            // considerations: warn about localhost-only clients).
+            if redirect.as_ref().is_some_and(|r| r.is_loopback()) {
+                note.push_str(
+                    "<p class=\"warning\">It receives your approval on this computer. \
+                     Approve only if you just started this sign-in from an application here.</p>",
+                );
+            }
+            note
+        }
+        _ => String::new(),
+    };
     let scopes: String = scope
         .split(' ')
         .map(|s| format!("<li><code>{}</code></li>", html::escape(s)))
