@@ -5,10 +5,13 @@
 // It does what the SDK's Streamable HTTP transport does on a 401: reads the challenge,
 // discovers (RFC 9728, RFC 8414), registers (RFC 7591), authorizes with PKCE, and
 // exchanges the code; the "browser" step follows plain redirects, carrying cookies and
-// approving the consent page (signing in locally when the page offers it). Then a stale
-// token gets a 401, and the SDK refreshes. Prints a JSON summary; exits non-zero on any failure.
+// approving the consent page (signing in locally when the page offers it). Then the SDK's
+// client connects with a stale token: its transport gets a 401, refreshes, and goes on
+// to list and call tools. Prints a JSON summary; exits non-zero on any failure.
 
 import { auth, extractWWWAuthenticateParams } from "@modelcontextprotocol/sdk/client/auth.js";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { browse } from "./browser.mjs";
 
 const origin = process.argv[2];
@@ -92,26 +95,29 @@ const second = await auth(provider, { serverUrl, resourceMetadataUrl, scope, aut
 if (second !== "AUTHORIZED") fail(`expected AUTHORIZED, got ${second}`);
 const issued = provider.tokens();
 const accepted = await postMcp(issued.access_token);
-if (accepted.status === 401) fail("a freshly issued token was refused");
+if (accepted.status !== 200) fail(`a freshly issued token got ${accepted.status}`);
 
-// A token the server no longer accepts (expired, say) gets a 401; as the transport does
-// on a 401, call auth() again: holding a refresh token, the SDK refreshes.
+// A token the server no longer accepts (expired, say): the SDK's own transport gets a
+// 401, refreshes with the refresh token it holds, and retries, unattended.
 const stale = `${issued.access_token.slice(0, -4)}AAAA`;
-const rejected = await postMcp(stale);
-if (rejected.status !== 401) fail(`expected 401 for a stale token, got ${rejected.status}`);
+if ((await postMcp(stale)).status !== 401) fail("a stale token was accepted");
 provider.saveTokens({ ...issued, access_token: stale });
-const challenge = extractWWWAuthenticateParams(rejected);
-const third = await auth(provider, { serverUrl, resourceMetadataUrl: challenge.resourceMetadataUrl, scope: challenge.scope });
-if (third !== "AUTHORIZED") fail(`expected AUTHORIZED on refresh, got ${third}`);
+const client = new Client({ name: "sdk-test", version: "1" });
+await client.connect(new StreamableHTTPClientTransport(serverUrl, { authProvider: provider }));
 const refreshed = provider.tokens();
+if (refreshed.access_token === stale) fail("the transport did not refresh after the 401");
 if (refreshed.refresh_token === issued.refresh_token) fail("the refresh token did not rotate");
-const stillAccepted = await postMcp(refreshed.access_token);
-if (stillAccepted.status === 401) fail("the refreshed token was refused");
+const { tools } = await client.listTools();
+const sum = await client.callTool({ name: "add", arguments: { a: 2, b: 3 } });
+const me = await client.callTool({ name: "whoami", arguments: {} });
+await client.close();
 
 console.log(JSON.stringify({
   client_id: provider.client.client_id,
   scope: refreshed.scope,
   token_type: refreshed.token_type,
   rotated: true,
-  mcp_status: stillAccepted.status,
+  tools: tools.map((t) => t.name),
+  sum: sum.structuredContent?.sum,
+  user_id: me.structuredContent?.user_id,
 }));

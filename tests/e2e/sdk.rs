@@ -36,6 +36,9 @@ async fn the_typescript_sdk_signs_in_locally_and_refreshes() {
     assert_eq!(summary["token_type"], "Bearer");
     assert_eq!(summary["scope"], "mcp");
     assert_eq!(summary["rotated"], true);
+    assert_eq!(summary["tools"], serde_json::json!(["whoami", "add"]));
+    assert_eq!(summary["sum"], 5.0);
+    assert_eq!(summary["user_id"], "local:sdk-user");
     let grants: Vec<serde_json::Value> = app
         .host
         .kv_snapshot()
@@ -60,6 +63,7 @@ async fn the_typescript_sdk_signs_in_through_clerk_and_refreshes() {
     let app = clerk::app(&mock).await;
     let summary = run_sdk_client(&app).await;
     assert_eq!(summary["rotated"], true);
+    assert_eq!(summary["user_id"], "user_2abc");
     assert_eq!(
         mock.sign_ins.lock().unwrap().len(),
         1,

@@ -10,9 +10,8 @@ use store::{keys, record};
 
 /// Who is calling: the grant the token belongs to.
 pub struct Authenticated {
-    #[allow(dead_code)] // read by the MCP handlers as they land
+    #[allow(dead_code)] // for sessions, which are bound to the grant
     pub grant_id: String,
-    #[allow(dead_code)]
     pub grant: GrantRecord,
 }
 

@@ -3,6 +3,8 @@
 //! discovery.
 
 mod auth;
+mod tools;
+mod transport;
 
 use platform::{config, response};
 use spin_sdk::http::{Request, Response};
@@ -15,17 +17,7 @@ fn handle(req: Request) -> Response {
         Err(e) => return response::config_error(&e),
     };
     match auth::authenticate(&req, &base) {
-        Ok(_user) => not_implemented(),
+        Ok(caller) => transport::handle(&req, caller),
         Err(rejection) => rejection,
     }
-}
-
-/// Authenticated, but the MCP methods are not served yet: a JSON-RPC error (internal
-/// error code, no id) with 501, so clients see a clear refusal rather than a 401 loop.
-fn not_implemented() -> Response {
-    Response::builder()
-        .status(501)
-        .header("content-type", "application/json")
-        .body(r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"MCP methods are not implemented yet"}}"#)
-        .build()
 }

@@ -1,0 +1,251 @@
+//! The tool API: a tool is a Rust type whose input and output schemas are derived from
+//! its types (`schemars`), registered once in a [`Registry`].
+//!
+//! ```
+//! use protocol::tool::{Context, Tool, ToolError};
+//! use schemars::JsonSchema;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Deserialize, JsonSchema)]
+//! pub struct Input {
+//!     a: f64,
+//!     b: f64,
+//! }
+//!
+//! #[derive(Serialize, JsonSchema)]
+//! pub struct Output {
+//!     sum: f64,
+//! }
+//!
+//! pub struct Add;
+//!
+//! impl Tool for Add {
+//!     const NAME: &'static str = "add";
+//!     const DESCRIPTION: &'static str = "Adds two numbers.";
+//!     type Input = Input;
+//!     type Output = Output;
+//!     fn call(&self, input: Input, _: &Context) -> Result<Output, ToolError> {
+//!         Ok(Output { sum: input.a + input.b })
+//!     }
+//! }
+//!
+//! let tools = protocol::tool::Registry::new().register(Add);
+//! assert_eq!(tools.list()[0]["name"], "add");
+//! ```
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+/// Who a tool acts for: the user of the grant the access token belongs to.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Clerk user id, or `local:<name>` in local development.
+    pub user_id: String,
+    /// The Clerk session the sign-in came from (none in local development).
+    pub session_id: Option<String>,
+    /// The OAuth client the user approved.
+    pub client_id: String,
+    /// Granted scopes, space-separated.
+    pub scope: String,
+}
+
+/// A failure the model should see (`isError: true`), not a protocol error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolError(pub String);
+
+impl<T: Into<String>> From<T> for ToolError {
+    fn from(message: T) -> Self {
+        ToolError(message.into())
+    }
+}
+
+pub trait Tool {
+    const NAME: &'static str;
+    const DESCRIPTION: &'static str;
+    type Input: DeserializeOwned + JsonSchema;
+    type Output: Serialize + JsonSchema;
+
+    fn call(&self, input: Self::Input, context: &Context) -> Result<Self::Output, ToolError>;
+}
+
+/// The outcome of `tools/call` for a known tool.
+pub type CallResult = Value;
+
+type Handler = Box<dyn Fn(Value, &Context) -> CallResult>;
+
+struct Entry {
+    name: &'static str,
+    description: &'static str,
+    input_schema: Value,
+    output_schema: Value,
+    call: Handler,
+}
+
+/// Every tool the server offers, in registration order.
+#[derive(Default)]
+pub struct Registry {
+    tools: Vec<Entry>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn register<T: Tool + 'static>(mut self, tool: T) -> Self {
+        let call = move |arguments: Value, context: &Context| -> CallResult {
+            let input = match serde_json::from_value::<T::Input>(arguments) {
+                Ok(input) => input,
+                Err(e) => return error_result(&format!("invalid arguments: {e}")),
+            };
+            match tool.call(input, context) {
+                Ok(output) => match serde_json::to_value(&output) {
+                    Ok(structured) => json!({
+                        "content": [{ "type": "text", "text": structured.to_string() }],
+                        "structuredContent": structured,
+                        "isError": false,
+                    }),
+                    Err(e) => error_result(&format!("the result could not be encoded: {e}")),
+                },
+                Err(ToolError(message)) => error_result(&message),
+            }
+        };
+        self.tools.push(Entry {
+            name: T::NAME,
+            description: T::DESCRIPTION,
+            input_schema: object_schema::<T::Input>(),
+            output_schema: object_schema::<T::Output>(),
+            call: Box::new(call),
+        });
+        self
+    }
+
+    /// The `tools/list` entries.
+    pub fn list(&self) -> Vec<Value> {
+        self.tools
+            .iter()
+            .map(|t| {
+                json!({
+                    "name": t.name,
+                    "description": t.description,
+                    "inputSchema": t.input_schema,
+                    "outputSchema": t.output_schema,
+                })
+            })
+            .collect()
+    }
+
+    /// Calls the tool `name`; `None` when there is no such tool.
+    pub fn call(&self, name: &str, arguments: Value, context: &Context) -> Option<CallResult> {
+        let tool = self.tools.iter().find(|t| t.name == name)?;
+        Some((tool.call)(arguments, context))
+    }
+}
+
+fn error_result(message: &str) -> CallResult {
+    json!({ "content": [{ "type": "text", "text": message }], "isError": true })
+}
+
+/// The JSON Schema of `T`, inlined (MCP schemas must be self-contained objects).
+fn object_schema<T: JsonSchema>() -> Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| s.inline_subschemas = true)
+        .into_generator();
+    let mut schema = generator.into_root_schema_for::<T>().to_value();
+    if let Value::Object(fields) = &mut schema {
+        fields.remove("$schema");
+        fields.remove("title");
+        fields.entry("type").or_insert_with(|| json!("object"));
+    }
+    schema
+}
+
+/// `params.arguments`, defaulting to an empty object.
+pub fn arguments(params: &Map<String, Value>) -> Value {
+    params
+        .get("arguments")
+        .cloned()
+        .unwrap_or_else(|| Value::Object(Map::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, JsonSchema)]
+    struct Pair {
+        /// The first number.
+        a: f64,
+        b: f64,
+    }
+
+    #[derive(Serialize, JsonSchema)]
+    struct Sum {
+        sum: f64,
+    }
+
+    struct Add;
+
+    impl Tool for Add {
+        const NAME: &'static str = "add";
+        const DESCRIPTION: &'static str = "Adds.";
+        type Input = Pair;
+        type Output = Sum;
+        fn call(&self, input: Pair, _: &Context) -> Result<Sum, ToolError> {
+            if input.a.is_nan() {
+                return Err("not a number".into());
+            }
+            Ok(Sum {
+                sum: input.a + input.b,
+            })
+        }
+    }
+
+    fn context() -> Context {
+        Context {
+            user_id: "u".into(),
+            session_id: None,
+            client_id: "c".into(),
+            scope: "mcp".into(),
+        }
+    }
+
+    #[test]
+    fn schemas_come_from_the_types() {
+        let list = Registry::new().register(Add).list();
+        assert_eq!(list[0]["name"], "add");
+        let input = &list[0]["inputSchema"];
+        assert_eq!(input["type"], "object");
+        assert_eq!(input["properties"]["a"]["type"], "number");
+        assert_eq!(input["properties"]["a"]["description"], "The first number.");
+        assert_eq!(input["required"], json!(["a", "b"]));
+        assert!(input.get("$schema").is_none());
+        assert_eq!(
+            list[0]["outputSchema"]["properties"]["sum"]["type"],
+            "number"
+        );
+    }
+
+    #[test]
+    fn calls_return_structured_content_or_tool_errors() {
+        let tools = Registry::new().register(Add);
+        let ok = tools
+            .call("add", json!({"a": 2, "b": 3}), &context())
+            .unwrap();
+        assert_eq!(ok["structuredContent"], json!({"sum": 5.0}));
+        assert_eq!(ok["content"][0]["text"], r#"{"sum":5.0}"#);
+        assert_eq!(ok["isError"], false);
+        let bad = tools.call("add", json!({"a": "x"}), &context()).unwrap();
+        assert_eq!(bad["isError"], true);
+        assert!(
+            bad["content"][0]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid arguments")
+        );
+        assert!(tools.call("nope", json!({}), &context()).is_none());
+    }
+}
