@@ -100,12 +100,18 @@ async fn a_document_client_signs_in_refreshes_and_is_fetched_once() {
         (started + 600..=now() + 600).contains(&refetch_after),
         "{stored}"
     );
-    assert!(stored["exp"].as_u64().unwrap() >= started + 90 * 86_400);
+    // Until it signs someone in, a fetched client lasts only as long as a sign-in can.
+    assert!(stored["exp"].as_u64().unwrap() <= now() + 1200, "{stored}");
     assert_eq!(stored["auth_method"], "none");
 
     let code = oauth::authorize_locally(&app, &client, &pkce, "ada").await;
     let (status, tokens) = oauth::exchange(&app, &client, &code, &pkce).await;
     assert_eq!(status, 200, "{tokens}");
+    let renewed: Value = serde_json::from_slice(&app.host.kv_snapshot()[&key]).unwrap();
+    assert!(
+        renewed["exp"].as_u64().unwrap() >= started + 90 * 86_400,
+        "a client in use lives for client_lifetime: {renewed}"
+    );
     let (status, refreshed) =
         oauth::refresh(&app, &client, tokens["refresh_token"].as_str().unwrap()).await;
     assert_eq!(status, 200, "{refreshed}");
@@ -132,8 +138,8 @@ async fn a_stale_document_is_fetched_again_and_its_changes_apply() {
     let id = site.url(DOCUMENT);
     assert_eq!(authorize(&app, &id, &[]).await.0, 200);
 
-    // The cached copy is stale at once (no-store keeps it only for the token endpoint);
-    // age it past its refetch time rather than wait the minimum minute.
+    // no-store keeps the copy for the minimum minute (for the token endpoint); age it
+    // past its refetch time rather than wait.
     let store = test_host::kv::KvBackend::open(&app.dir.path().join("kv.db")).unwrap();
     let key = app
         .host

@@ -195,3 +195,20 @@ async fn expired_records_are_swept_on_cold_paths_only() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_only_refreshes_is_renewed_too() {
+    let app = App::start().await;
+    let (client, tokens) = oauth::sign_in_locally(&app, 64, "ada").await;
+    let key = format!("cl:{}", client.id);
+    let store = KvBackend::open(&app.dir.path().join("kv.db")).unwrap();
+    let mut aged = record(&app, &key);
+    aged["exp"] = (now() + 10 * 86_400).into();
+    store
+        .set("default", &key, &serde_json::to_vec(&aged).unwrap())
+        .unwrap();
+    let (status, _) =
+        oauth::refresh(&app, &client, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_expires_in(&record(&app, &key), now() - 5, 90 * 86_400);
+}

@@ -75,7 +75,18 @@ fn is_private_host(url: &Url) -> bool {
     match url.host() {
         Some(Host::Domain(name)) => {
             let name = name.trim_end_matches('.');
-            name == "localhost" || name.ends_with(".localhost")
+            // Single-label names and internal-only suffixes name hosts inside a network.
+            !name.contains('.')
+                || [
+                    ".localhost",
+                    ".local",
+                    ".internal",
+                    ".svc",
+                    ".lan",
+                    ".home.arpa",
+                ]
+                .iter()
+                .any(|suffix| name.ends_with(suffix))
         }
         Some(Host::Ipv4(ip)) => !is_public_v4(ip),
         Some(Host::Ipv6(ip)) => !is_public_v6(ip),
@@ -95,20 +106,21 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b)) // shared address space (RFC 6598)
         || (a == 198 && (b == 18 || b == 19)) // benchmarking (RFC 2544)
+        || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
+        || (a == 192 && b == 88 && ip.octets()[2] == 99) // 6to4 relay anycast
         || a >= 240) // reserved
 }
 
+/// Only global unicast (`2000::/3`) is public, minus the ranges that embed or reach an
+/// IPv4 address (6to4, Teredo) and documentation; everything else (mapped, compatible
+/// and NAT64 forms, ULA, link- and site-local) can lead into a private network.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return is_public_v4(v4);
-    }
-    let documentation = ip.segments()[0] == 0x2001 && ip.segments()[1] == 0x0db8;
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || ip.is_unique_local()
-        || ip.is_unicast_link_local()
-        || documentation)
+    let [first, second, ..] = ip.segments();
+    let global_unicast = first & 0xe000 == 0x2000;
+    let six_to_four = first == 0x2002;
+    let teredo = first == 0x2001 && second == 0;
+    let documentation = first == 0x2001 && second == 0x0db8;
+    global_unicast && !six_to_four && !teredo && !documentation
 }
 
 /// What a fetch returned, as far as validation cares.
@@ -214,6 +226,16 @@ mod tests {
             ("https://[fd00::1]/meta", "private"),
             ("https://[fe80::1]/meta", "private"),
             ("https://[::ffff:a00:1]/meta", "private"), // ::ffff:10.0.0.1
+            ("https://[::a9fe:a9fe]/meta", "private"),  // IPv4-compatible 169.254.169.254
+            ("https://[64:ff9b::a9fe:a9fe]/meta", "private"), // NAT64
+            ("https://[2002:a00:1::]/meta", "private"), // 6to4 of 10.0.0.1
+            ("https://[2001::1]/meta", "private"),      // Teredo
+            ("https://[fec0::1]/meta", "private"),      // site-local
+            ("https://192.0.0.8/meta", "private"),
+            ("https://intranet/meta", "private"),
+            ("https://kubernetes.default.svc/meta", "private"),
+            ("https://printer.local/meta", "private"),
+            ("https://metadata.google.internal/meta", "private"),
             ("ftp://client.example.com/meta", "must use https"),
             ("not a url", "not a valid URL"),
         ] {

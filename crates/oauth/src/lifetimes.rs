@@ -138,8 +138,8 @@ impl Setting {
         if secs < self.min || secs > self.max {
             return Err(self.error(format!(
                 "{value:?} is outside {} to {}",
-                humantime::format_duration(std::time::Duration::from_secs(self.min)),
-                humantime::format_duration(std::time::Duration::from_secs(self.max)),
+                short(self.min),
+                short(self.max)
             )));
         }
         Ok(secs)
@@ -150,6 +150,16 @@ impl Setting {
             variable: self.variable,
             reason,
         }
+    }
+}
+
+/// `600` as `10m`, `864000` as `10d`: the largest whole unit.
+fn short(secs: u64) -> String {
+    match secs {
+        s if s % DAY == 0 => format!("{}d", s / DAY),
+        s if s % HOUR == 0 => format!("{}h", s / HOUR),
+        s if s % MINUTE == 0 => format!("{}m", s / MINUTE),
+        s => format!("{s}s"),
     }
 }
 
@@ -211,6 +221,8 @@ mod tests {
             let error = from(&[(name, value)]).unwrap_err();
             assert_eq!(error.variable, name, "{value}");
         }
+        let error = from(&[("client_lifetime", "1d")]).unwrap_err();
+        assert_eq!(error.reason, r#""1d" is outside 7d to 3650d"#);
     }
 
     #[test]

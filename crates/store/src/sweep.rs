@@ -64,9 +64,9 @@ fn schedule(kv: &impl Kv, at: u64) -> Result<(), Error> {
 
 /// Deletes expired records among at most `budget` expiring ones, starting at `start`.
 ///
-/// Deleting is safe without compare-and-swap: an expired record is absent to every
-/// reader, so nobody rewrites it under the same key in the meantime (ids are random,
-/// and a cache entry deleted by a race is merely fetched again).
+/// Deleting needs no compare-and-swap: an expired record is absent to every reader, and
+/// ids are random, so nobody rewrites it; the one exception, a `cm:` record refetched
+/// under its URL's key, is re-read just before the delete.
 fn sweep(kv: &impl Kv, now: u64, start: usize, budget: usize) -> Result<Report, Error> {
     let candidates: Vec<String> = kv
         .keys()?
@@ -90,7 +90,9 @@ fn sweep(kv: &impl Kv, now: u64, start: usize, budget: usize) -> Result<Report, 
         let Ok(ExpiryOnly { exp }) = serde_json::from_slice(&bytes) else {
             continue;
         };
-        if now >= exp {
+        // Re-read just before deleting: a `cm:` key (derived from a URL, not random)
+        // may have been rewritten by a fresh fetch meanwhile.
+        if now >= exp && kv.get(key)?.as_deref() == Some(bytes.as_slice()) {
             kv.delete(key)?;
             report.removed += 1;
         }

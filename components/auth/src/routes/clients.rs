@@ -22,7 +22,7 @@ pub fn lookup(kv: &SpinKv, client_id: &str, now: u64) -> Result<ClientRecord, Fa
     }
     match stored {
         Some(cached) if cached.value.refetch_after.is_some_and(|t| now < t) => Ok(cached.value),
-        cached => fetch_document(kv, client_id, &key, cached.map(|c| c.value), now),
+        cached => fetch_document(kv, client_id, &key, cached, now),
     }
 }
 
@@ -33,7 +33,7 @@ fn fetch_document(
     kv: &SpinKv,
     client_id: &str,
     key: &str,
-    cached: Option<ClientRecord>,
+    cached: Option<Expiring<ClientRecord>>,
     now: u64,
 ) -> Result<ClientRecord, Failure> {
     let allow_private = config::allow_private_client_metadata().map_err(internal)?;
@@ -70,13 +70,17 @@ fn fetch_document(
         );
         Failure::Page(400, e)
     })?;
-    let issued_at = cached.map_or(now, |c| c.issued_at);
+    let issued_at = cached.as_ref().map_or(now, |c| c.value.issued_at);
     let mut client = registration.into_record(issued_at, None);
-    client.refetch_after =
-        Some(now + client_metadata::cache_lifetime(fetched.cache_control.as_deref()));
-    let lifetime = config::lifetimes().map_err(internal)?.client;
+    let cache_secs = client_metadata::cache_lifetime(fetched.cache_control.as_deref());
+    client.refetch_after = Some(now + cache_secs);
+    // Fetching costs the fetcher nothing, so a fetched client lives only as long as a
+    // sign-in through it could take; the code exchange renews it for `client_lifetime`
+    // like any client in use, and a refetch never shortens what it already had.
+    let lifetimes = config::lifetimes().map_err(internal)?;
+    let provisional = now + cache_secs.max(lifetimes.sign_in + lifetimes.code);
     let stored = Expiring {
-        expires_at: now + lifetime,
+        expires_at: cached.map_or(provisional, |c| c.expires_at.max(provisional)),
         value: client,
     };
     record::write(kv, key, &stored).map_err(internal)?;

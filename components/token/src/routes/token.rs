@@ -44,7 +44,10 @@ fn exchange(req: &Request, base: &BaseUrl) -> Result<TokenResponse, Failure> {
             Ok(tokens)
         }
         GrantType::RefreshToken => {
-            refresh(&kv, &params, &credentials, client, base, &lifetimes, now)
+            let tokens = refresh(&kv, &params, &credentials, client, base, &lifetimes, now)?;
+            // A client that only refreshes is in use too: it must outlive its grants.
+            renew_client(&kv, &credentials.client_id, stored_client, &lifetimes, now);
+            Ok(tokens)
         }
     }
 }
@@ -174,7 +177,8 @@ fn respond(
     })
 }
 
-/// Keeps a client that signs users in from expiring (at most one write a day).
+/// Keeps a client in use (signing users in or refreshing) from expiring, at most one
+/// write a day.
 fn renew_client(
     kv: &SpinKv,
     client_id: &str,
