@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http_body_util::Full;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
@@ -64,83 +63,54 @@ pub struct MockClerk {
 
 impl MockClerk {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let origin = format!("http://{}", listener.local_addr().unwrap());
         let next_token = Arc::new(Mutex::new(String::new()));
         let jwks_fetches = Arc::new(AtomicUsize::new(0));
         let sign_ins = Arc::new(Mutex::new(Vec::new()));
         let (token, fetches, seen) = (next_token.clone(), jwks_fetches.clone(), sign_ins.clone());
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let (token, fetches, seen) = (token.clone(), fetches.clone(), seen.clone());
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(
-                        move |req: hyper::Request<hyper::body::Incoming>| {
-                            let (token, fetches, seen) =
-                                (token.clone(), fetches.clone(), seen.clone());
-                            async move {
-                                let respond =
-                                    |status: u16, location: Option<String>, body: String| {
-                                        let mut resp =
-                                            hyper::Response::new(Full::new(Bytes::from(body)));
-                                        *resp.status_mut() =
-                                            hyper::StatusCode::from_u16(status).unwrap();
-                                        if let Some(location) = location {
-                                            resp.headers_mut()
-                                                .insert("location", location.parse().unwrap());
-                                        }
-                                        Ok::<_, std::convert::Infallible>(resp)
-                                    };
-                                match req.uri().path() {
-                                    "/v1/jwks" => {
-                                        let auth = req
-                                            .headers()
-                                            .get("authorization")
-                                            .and_then(|v| v.to_str().ok());
-                                        if auth != Some(&format!("Bearer {SECRET_KEY}")) {
-                                            return respond(
-                                                401,
-                                                None,
-                                                r#"{"errors":[{"code":"authentication_invalid"}]}"#
-                                                    .into(),
-                                            );
-                                        }
-                                        fetches.fetch_add(1, Ordering::SeqCst);
-                                        respond(200, None, fixture("jwks.json"))
-                                    }
-                                    "/auth/mcp" => {
-                                        let query =
-                                            req.uri().query().unwrap_or_default().to_owned();
-                                        seen.lock().unwrap().push(query.clone());
-                                        let params: std::collections::HashMap<String, String> =
-                                            form_urlencoded::parse(query.as_bytes())
-                                                .into_owned()
-                                                .collect();
-                                        let callback = format!(
-                                            "{}?{}",
-                                            params["callback_url"],
-                                            form_urlencoded::Serializer::new(String::new())
-                                                .append_pair("clerk_token", &token.lock().unwrap())
-                                                .append_pair("state", &params["state"])
-                                                .finish()
-                                        );
-                                        respond(302, Some(callback), String::new())
-                                    }
-                                    _ => respond(404, None, String::new()),
-                                }
-                            }
-                        },
-                    );
-                    let io = wasmtime_wasi_http::io::TokioIo::new(stream);
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(io, service)
-                        .await;
-                });
+        let (addr, task) = super::serve(move |req| {
+            let (token, fetches, seen) = (token.clone(), fetches.clone(), seen.clone());
+            async move {
+                match req.uri().path() {
+                    "/v1/jwks" => {
+                        let auth = req
+                            .headers()
+                            .get("authorization")
+                            .and_then(|v| v.to_str().ok());
+                        if auth != Some(&format!("Bearer {SECRET_KEY}")) {
+                            return super::response(
+                                401,
+                                r#"{"errors":[{"code":"authentication_invalid"}]}"#,
+                            );
+                        }
+                        fetches.fetch_add(1, Ordering::SeqCst);
+                        super::response(200, fixture("jwks.json"))
+                    }
+                    "/auth/mcp" => {
+                        let query = req.uri().query().unwrap_or_default().to_owned();
+                        seen.lock().unwrap().push(query.clone());
+                        let params: std::collections::HashMap<String, String> =
+                            form_urlencoded::parse(query.as_bytes())
+                                .into_owned()
+                                .collect();
+                        let callback = format!(
+                            "{}?{}",
+                            params["callback_url"],
+                            form_urlencoded::Serializer::new(String::new())
+                                .append_pair("clerk_token", &token.lock().unwrap())
+                                .append_pair("state", &params["state"])
+                                .finish()
+                        );
+                        let mut resp = super::response(302, Bytes::new());
+                        resp.headers_mut()
+                            .insert("location", callback.parse().unwrap());
+                        resp
+                    }
+                    _ => super::response(404, Bytes::new()),
+                }
             }
-        });
+        })
+        .await;
+        let origin = format!("http://{addr}");
         Self {
             origin,
             next_token,

@@ -99,6 +99,43 @@ impl App {
     }
 }
 
+/// Serves `handler` over HTTP/1 on a fresh loopback port, until the task is dropped
+/// or aborted: the one accept loop behind every mock server of the suites.
+pub async fn serve<F, Fut>(handler: F) -> (SocketAddr, tokio::task::JoinHandle<()>)
+where
+    F: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = hyper::Response<Full<Bytes>>> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let handler = handler.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| {
+                    let answer = handler(req);
+                    async move { Ok::<_, std::convert::Infallible>(answer.await) }
+                });
+                let io = wasmtime_wasi_http::io::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            });
+        }
+    });
+    (addr, task)
+}
+
+/// A response with `status` and `body`.
+pub fn response(status: u16, body: impl Into<Bytes>) -> hyper::Response<Full<Bytes>> {
+    let mut resp = hyper::Response::new(Full::new(body.into()));
+    *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+    resp
+}
+
 /// A loopback HTTP server answering every request with `status` and `body`, counting hits.
 pub struct Upstream {
     pub addr: SocketAddr,
@@ -117,40 +154,19 @@ impl Upstream {
         body: &'static str,
         gate: Option<Arc<tokio::sync::Notify>>,
     ) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = hits.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let counter = counter.clone();
-                let gate = gate.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |_req| {
-                        let counter = counter.clone();
-                        let gate = gate.clone();
-                        async move {
-                            if let Some(gate) = gate {
-                                gate.notified().await;
-                            }
-                            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            let mut resp = hyper::Response::new(Full::new(Bytes::from_static(
-                                body.as_bytes(),
-                            )));
-                            *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
-                            Ok::<_, std::convert::Infallible>(resp)
-                        }
-                    });
-                    let io = wasmtime_wasi_http::io::TokioIo::new(stream);
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(io, service)
-                        .await;
-                });
+        let (addr, task) = serve(move |_req| {
+            let (counter, gate) = (counter.clone(), gate.clone());
+            async move {
+                if let Some(gate) = gate {
+                    gate.notified().await;
+                }
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                response(status, Bytes::from_static(body.as_bytes()))
             }
-        });
+        })
+        .await;
         Self {
             addr,
             hits,
@@ -202,47 +218,31 @@ pub struct Site {
 
 impl Site {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let pages = Arc::new(std::sync::Mutex::new(Pages::new()));
         let hits = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
         let (served, counted) = (pages.clone(), hits.clone());
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let (served, counted) = (served.clone(), counted.clone());
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req: hyper::Request<_>| {
-                        let path = req.uri().path().to_owned();
-                        *counted.lock().unwrap().entry(path.clone()).or_insert(0) += 1;
-                        let page = served.lock().unwrap().get(&path).cloned();
-                        async move {
-                            let page = page.unwrap_or(Page {
-                                status: 404,
-                                headers: vec![],
-                                body: b"not found".to_vec(),
-                                delay: None,
-                            });
-                            if let Some(delay) = page.delay {
-                                tokio::time::sleep(delay).await;
-                            }
-                            let mut resp = hyper::Response::new(Full::new(Bytes::from(page.body)));
-                            *resp.status_mut() = hyper::StatusCode::from_u16(page.status).unwrap();
-                            for (name, value) in page.headers {
-                                resp.headers_mut().insert(name, value.parse().unwrap());
-                            }
-                            Ok::<_, std::convert::Infallible>(resp)
-                        }
-                    });
-                    let io = wasmtime_wasi_http::io::TokioIo::new(stream);
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(io, service)
-                        .await;
+        let (addr, task) = serve(move |req| {
+            let path = req.uri().path().to_owned();
+            *counted.lock().unwrap().entry(path.clone()).or_insert(0) += 1;
+            let page = served.lock().unwrap().get(&path).cloned();
+            async move {
+                let page = page.unwrap_or(Page {
+                    status: 404,
+                    headers: vec![],
+                    body: b"not found".to_vec(),
+                    delay: None,
                 });
+                if let Some(delay) = page.delay {
+                    tokio::time::sleep(delay).await;
+                }
+                let mut resp = response(page.status, page.body);
+                for (name, value) in page.headers {
+                    resp.headers_mut().insert(name, value.parse().unwrap());
+                }
+                resp
             }
-        });
+        })
+        .await;
         Self {
             addr,
             pages,
