@@ -1,11 +1,11 @@
 //! Streamable HTTP, the POST side: one JSON-RPC message per request, answered as
 //! `application/json` (or 202 for notifications and responses).
 
+use platform::response;
 use protocol::jsonrpc::{self, Error, code};
 use protocol::server::{Server, ServerInfo};
 use protocol::tool::Context;
 use protocol::version;
-use serde_json::Value;
 use spin_sdk::http::{Method, Request, Response};
 
 use crate::auth::Authenticated;
@@ -17,12 +17,9 @@ const BODY_BYTES: usize = 1024 * 1024;
 pub fn handle(req: &Request, caller: Authenticated) -> Response {
     if *req.method() != Method::Post {
         // No standalone SSE stream and no sessions to delete (yet): 405, as the spec allows.
-        return Response::builder()
-            .status(405)
-            .header("allow", "POST")
-            .header("content-type", "application/json")
-            .body(error_body(code::INVALID_REQUEST, "use POST"))
-            .build();
+        let mut refusal = reject(405, code::INVALID_REQUEST, "use POST");
+        refusal.set_header("allow", "POST");
+        return refusal;
     }
     if req.body().len() > BODY_BYTES {
         return reject(413, code::INVALID_REQUEST, "the message is too large");
@@ -49,7 +46,7 @@ pub fn handle(req: &Request, caller: Authenticated) -> Response {
     }
     let incoming = match jsonrpc::parse(req.body()) {
         Ok(incoming) => incoming,
-        Err((id, error)) => return json(400, &jsonrpc::error(id.as_ref(), &error)),
+        Err((id, error)) => return response::json(400, &jsonrpc::error(id.as_ref(), &error)),
     };
     let context = Context {
         user_id: caller.grant.user_id,
@@ -65,27 +62,12 @@ pub fn handle(req: &Request, caller: Authenticated) -> Response {
         tools: tools::registry(),
     };
     match server.handle(incoming, &context) {
-        Some(response) => json(200, &response),
+        Some(reply) => response::json(200, &reply),
         None => Response::builder().status(202).body(Vec::new()).build(),
     }
 }
 
-fn json(status: u16, value: &Value) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(value.to_string())
-        .build()
-}
-
-fn error_body(code: i64, message: &str) -> String {
-    jsonrpc::error(None, &Error::new(code, message)).to_string()
-}
-
+/// A JSON-RPC error with no id, for requests refused before their message is read.
 fn reject(status: u16, code: i64, message: &str) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(error_body(code, message))
-        .build()
+    response::json(status, &jsonrpc::error(None, &Error::new(code, message)))
 }

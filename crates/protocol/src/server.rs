@@ -112,15 +112,18 @@ mod tests {
         }
     }
 
-    fn ask(body: &str) -> Value {
-        let context = Context {
+    fn context() -> Context {
+        Context {
             user_id: "user_1".into(),
             session_id: None,
             client_id: "c".into(),
             scope: "mcp".into(),
-        };
+        }
+    }
+
+    fn ask(body: &str) -> Value {
         server()
-            .handle(jsonrpc::parse(body.as_bytes()).unwrap(), &context)
+            .handle(jsonrpc::parse(body.as_bytes()).unwrap(), &context())
             .unwrap()
     }
 
@@ -171,13 +174,7 @@ mod tests {
 
     #[test]
     fn notifications_get_no_response() {
-        let context = Context {
-            user_id: "u".into(),
-            session_id: None,
-            client_id: "c".into(),
-            scope: "mcp".into(),
-        };
         let note = jsonrpc::parse(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
-        assert!(server().handle(note.unwrap(), &context).is_none());
+        assert!(server().handle(note.unwrap(), &context()).is_none());
     }
 }
