@@ -32,11 +32,6 @@ pub const MIN_CACHE_SECS: u64 = 60;
 pub const DEFAULT_CACHE_SECS: u64 = 60 * 60;
 pub const MAX_CACHE_SECS: u64 = 24 * 60 * 60;
 
-/// Whether `client_id` names a metadata document rather than a registered client.
-pub fn is_document_url(client_id: &str) -> bool {
-    client_id.starts_with("https://") || client_id.starts_with("http://")
-}
-
 /// Vets a URL `client_id` before it is fetched. `allow_private_hosts` (local
 /// development only) also admits `http` and loopback or private hosts.
 pub fn document_url(client_id: &str, allow_private_hosts: bool) -> Result<Url, Error> {

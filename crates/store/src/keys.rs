@@ -9,11 +9,17 @@ use sha2::{Digest, Sha256};
 /// A registered OAuth client (`cl:` + client id).
 pub const CLIENT_PREFIX: &str = "cl:";
 
+/// Whether `client_id` is the URL of a Client ID Metadata Document rather than the id
+/// of a registered client (which never contains `://`).
+pub fn names_metadata_document(client_id: &str) -> bool {
+    client_id.starts_with("https://") || client_id.starts_with("http://")
+}
+
 /// The record of a client: `cl:<client_id>` for a registered one, `cm:<sha256(url)>`
 /// for one whose `client_id` is the URL of its metadata document (URLs can exceed the
 /// store's key limit, and readers need not know which kind they hold).
 pub fn client(client_id: &str) -> String {
-    if client_id.starts_with("https://") || client_id.starts_with("http://") {
+    if names_metadata_document(client_id) {
         let hash = URL_SAFE_NO_PAD.encode(Sha256::digest(client_id.as_bytes()));
         format!("{CLIENT_METADATA_PREFIX}{hash}")
     } else {

@@ -148,7 +148,7 @@ fn consent_page(
         .map(|r| r.display_host())
         .unwrap_or_default();
     let publisher = match url::Url::parse(client_id) {
-        Ok(url) if oauth::client_metadata::is_document_url(client_id) => {
+        Ok(url) if keys::names_metadata_document(client_id) => {
             let mut note = format!(
                 "<p>Its details are published by <strong>{}</strong>.</p>",
                 html::escape(url.host_str().unwrap_or_default())

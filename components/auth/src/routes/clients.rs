@@ -15,7 +15,7 @@ use super::authorize::{Failure, internal};
 pub fn lookup(kv: &SpinKv, client_id: &str, now: u64) -> Result<ClientRecord, Failure> {
     let key = keys::client(client_id);
     let stored = record::read::<ClientRecord>(kv, &key, now).map_err(internal)?;
-    if !client_metadata::is_document_url(client_id) {
+    if !keys::names_metadata_document(client_id) {
         return stored
             .map(|r| r.value)
             .ok_or(Failure::Page(400, Error::UnknownClient));
