@@ -56,12 +56,7 @@ async fn callback(app: &App, url: &str, cookie: Option<&str>) -> reqwest::Respon
 async fn clerk_sign_in_completes_through_the_app_and_names_the_clerk_user() {
     let mock = MockClerk::start().await;
     let app = clerk::app(&mock).await;
-    mock.set_token(clerk::sign(
-        &clerk::claims(&mock.origin),
-        false,
-        "ins_key_1",
-        Algorithm::RS256,
-    ));
+    mock.set_valid_token();
     let client = oauth::register_public(&app).await;
     let pkce = Pkce::new(31);
 
@@ -199,12 +194,7 @@ async fn refused_clerk_tokens_go_back_as_access_denied_and_grant_nothing() {
 async fn the_sign_in_state_is_signed_single_use_and_bound_to_the_browser() {
     let mock = MockClerk::start().await;
     let app = clerk::app(&mock).await;
-    mock.set_token(clerk::sign(
-        &clerk::claims(&mock.origin),
-        false,
-        "ins_key_1",
-        Algorithm::RS256,
-    ));
+    mock.set_valid_token();
     let client = oauth::register_public(&app).await;
     let (form, sign_in_url) = approve(&app, &client, &Pkce::new(34)).await;
     let back = through_app(&app, &sign_in_url).await;
@@ -235,12 +225,7 @@ async fn the_sign_in_state_is_signed_single_use_and_bound_to_the_browser() {
 async fn an_expired_sign_in_is_refused_and_issues_nothing() {
     let mock = MockClerk::start().await;
     let app = clerk::app(&mock).await;
-    mock.set_token(clerk::sign(
-        &clerk::claims(&mock.origin),
-        false,
-        "ins_key_1",
-        Algorithm::RS256,
-    ));
+    mock.set_valid_token();
     let client = oauth::register_public(&app).await;
     let (form, sign_in_url) = approve(&app, &client, &Pkce::new(35)).await;
     let back = through_app(&app, &sign_in_url).await;
@@ -288,12 +273,7 @@ async fn the_jwks_fetch_obeys_allowed_outbound_hosts() {
     let mut vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     vars.push(("clerk_api_url", elsewhere.origin.as_str()));
     let app = App::start_with(manifest, &vars).await;
-    mock.set_token(clerk::sign(
-        &clerk::claims(&mock.origin),
-        false,
-        "ins_key_1",
-        Algorithm::RS256,
-    ));
+    mock.set_valid_token();
     let client = oauth::register_public(&app).await;
     let (form, sign_in_url) = approve(&app, &client, &Pkce::new(35)).await;
     let back = through_app(&app, &sign_in_url).await;

@@ -5,7 +5,6 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-use jsonwebtoken::Algorithm;
 use support::App;
 use support::clerk::{self, MockClerk};
 
@@ -54,12 +53,7 @@ async fn the_typescript_sdk_signs_in_locally_and_refreshes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_typescript_sdk_signs_in_through_clerk_and_refreshes() {
     let mock = MockClerk::start().await;
-    mock.set_token(clerk::sign(
-        &clerk::claims(&mock.origin),
-        false,
-        "ins_key_1",
-        Algorithm::RS256,
-    ));
+    mock.set_valid_token();
     let app = clerk::app(&mock).await;
     let summary = run_sdk_client(&app).await;
     assert_eq!(summary["rotated"], true);

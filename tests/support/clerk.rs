@@ -124,6 +124,16 @@ impl MockClerk {
         *self.next_token.lock().unwrap() = token;
     }
 
+    /// Has the app hand back a valid session token (instance key, RS256) next time.
+    pub fn set_valid_token(&self) {
+        self.set_token(sign(
+            &claims(&self.origin),
+            false,
+            "ins_key_1",
+            Algorithm::RS256,
+        ));
+    }
+
     /// The variables that put the app in Clerk mode against this mock.
     pub fn variables(&self) -> Vec<(&'static str, String)> {
         vec![
