@@ -10,12 +10,24 @@ use support::App;
 const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
 
 async fn post_mcp(app: &App, authorization: Option<&str>) -> reqwest::Response {
+    post_mcp_to(app, None, authorization).await
+}
+
+/// POSTs `initialize`, with `host` as the Host header when given.
+async fn post_mcp_to(
+    app: &App,
+    host: Option<&str>,
+    authorization: Option<&str>,
+) -> reqwest::Response {
     let mut req = app
         .client
         .post(app.url("/mcp"))
         .header("content-type", "application/json")
         .header("accept", "application/json, text/event-stream")
         .body(INITIALIZE);
+    if let Some(host) = host {
+        req = req.header("host", host);
+    }
     if let Some(value) = authorization {
         req = req.header("authorization", value);
     }
@@ -89,7 +101,7 @@ async fn challenge_uses_the_configured_base_url() {
         &[("base_url", "https://mcp.example.com")],
     )
     .await;
-    let resp = post_mcp(&app, None).await;
+    let resp = post_mcp_to(&app, Some("mcp.example.com"), None).await;
     assert_eq!(
         resp.headers()["www-authenticate"],
         r#"Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp""#
@@ -104,7 +116,7 @@ async fn signed_in(app: &App) -> (support::oauth::Client, String, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_issued_token_is_accepted_with_one_store_read_and_no_write() {
+async fn an_issued_token_is_accepted_and_a_session_call_reads_twice_and_writes_nothing() {
     let app = App::start().await;
     let (_, access, _) = signed_in(&app).await;
     app.host.reset_kv_stats();
@@ -115,25 +127,32 @@ async fn an_issued_token_is_accepted_with_one_store_read_and_no_write() {
         "a freshly issued token must be accepted at once"
     );
     assert!(resp.headers().get("www-authenticate").is_none());
+    // The grant is read; the new session is written.
     assert_eq!(
         app.host.kv_stats(),
         test_host::kv::KvStats {
             reads: 1,
-            writes: 0
+            writes: 1
         }
     );
+    let session = resp.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     app.host.reset_kv_stats();
     let call = rpc(
         &app,
         &access,
+        Some(&session),
         r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}"#,
     )
     .await;
     assert_eq!(call["result"]["structuredContent"]["sum"], 3.0);
+    // The grant and the session.
     assert_eq!(
         app.host.kv_stats(),
         test_host::kv::KvStats {
-            reads: 1,
+            reads: 2,
             writes: 0
         }
     );
@@ -176,7 +195,14 @@ async fn tampered_misused_and_foreign_tokens_are_refused() {
         &[("base_url", "https://other.example")],
     )
     .await;
-    refused(post_mcp(&elsewhere, Some(&format!("Bearer {access}"))).await);
+    refused(
+        post_mcp_to(
+            &elsewhere,
+            Some("other.example"),
+            Some(&format!("Bearer {access}")),
+        )
+        .await,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,54 +230,81 @@ async fn a_revoked_grant_ends_its_access_tokens() {
     assert_eq!(resp.status(), 401);
 }
 
-/// POSTs one JSON-RPC message with `token`; returns the JSON reply (asserting 200).
-async fn rpc(app: &App, token: &str, body: &str) -> serde_json::Value {
-    let resp = app
+/// POSTs one JSON-RPC message with `token` (and `session`); returns the response.
+async fn send(app: &App, token: &str, session: Option<&str>, body: &str) -> reqwest::Response {
+    let mut req = app
         .client
         .post(app.url("/mcp"))
         .bearer_auth(token)
         .header("content-type", "application/json")
         .header("accept", "application/json, text/event-stream")
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap();
+        .body(body.to_owned());
+    if let Some(session) = session {
+        req = req.header("mcp-session-id", session);
+    }
+    req.send().await.unwrap()
+}
+
+/// POSTs one JSON-RPC message; returns the JSON reply (asserting 200 and JSON).
+async fn rpc(app: &App, token: &str, session: Option<&str>, body: &str) -> serde_json::Value {
+    let resp = send(app, token, session, body).await;
     assert_eq!(resp.status(), 200, "{body}");
     assert_eq!(resp.headers()["content-type"], "application/json");
     resp.json().await.unwrap()
+}
+
+/// Opens a session; returns its id.
+async fn open_session(app: &App, token: &str) -> String {
+    let resp = send(app, token, None, INITIALIZE).await;
+    assert_eq!(resp.status(), 200);
+    resp.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn initialize_ping_and_tools_work_for_the_signed_in_user() {
     let app = App::start().await;
     let (client, access, _) = signed_in(&app).await;
-    let init = rpc(&app, &access, INITIALIZE).await;
+    let resp = send(&app, &access, None, INITIALIZE).await;
+    let session = resp.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    // 32 random bytes, unpadded base64url.
+    assert_eq!(session.len(), 43, "{session}");
+    let init: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(init["id"], 1);
     assert_eq!(init["result"]["protocolVersion"], "2025-06-18");
     assert_eq!(init["result"]["serverInfo"]["name"], "mcp");
+    // Without the fixtures there are no resources or prompts to announce.
+    assert!(init["result"]["capabilities"]["tools"].is_object());
+    assert!(init["result"]["capabilities"].get("resources").is_none());
     let newest = rpc(
         &app,
         &access,
+        None,
         r#"{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2024-01-01","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
     )
     .await;
     assert_eq!(newest["result"]["protocolVersion"], "2025-11-25");
 
-    let note = app
-        .client
-        .post(app.url("/mcp"))
-        .bearer_auth(&access)
-        .header("content-type", "application/json")
-        .body(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
-        .send()
-        .await
-        .unwrap();
+    let session = Some(session.as_str());
+    let note = send(
+        &app,
+        &access,
+        session,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+    )
+    .await;
     assert_eq!(note.status(), 202);
     assert!(note.bytes().await.unwrap().is_empty());
 
     let ping = rpc(
         &app,
         &access,
+        session,
         r#"{"jsonrpc":"2.0","id":"p","method":"ping"}"#,
     )
     .await;
@@ -263,6 +316,7 @@ async fn initialize_ping_and_tools_work_for_the_signed_in_user() {
     let list = rpc(
         &app,
         &access,
+        session,
         r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#,
     )
     .await;
@@ -281,6 +335,7 @@ async fn initialize_ping_and_tools_work_for_the_signed_in_user() {
     let me = rpc(
         &app,
         &access,
+        session,
         r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"whoami","arguments":{}}}"#,
     )
     .await;
@@ -292,6 +347,7 @@ async fn initialize_ping_and_tools_work_for_the_signed_in_user() {
     let bad = rpc(
         &app,
         &access,
+        session,
         r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"add","arguments":{"a":"one"}}}"#,
     )
     .await;
@@ -299,35 +355,171 @@ async fn initialize_ping_and_tools_work_for_the_signed_in_user() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_required_bound_to_their_user_and_end_on_delete() {
+    let app = App::start().await;
+    let (_, mia, _) = signed_in(&app).await;
+    let (_, tokens) = support::oauth::sign_in_locally(&app, 22, "noah").await;
+    let noah = tokens["access_token"].as_str().unwrap().to_owned();
+    let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    let session = open_session(&app, &mia).await;
+
+    // A request other than initialize needs a session.
+    let missing = send(&app, &mia, None, ping).await;
+    assert_eq!(missing.status(), 400);
+    let missing: serde_json::Value = missing.json().await.unwrap();
+    assert_eq!(missing["error"]["code"], -32600);
+
+    // Unknown ids and other users' sessions do not exist.
+    app.host.reset_kv_stats();
+    for (token, id) in [(&mia, "not-a-session"), (&noah, session.as_str())] {
+        let resp = send(&app, token, Some(id), ping).await;
+        assert_eq!(resp.status(), 404, "{id}");
+    }
+    assert_eq!(app.host.kv_stats().writes, 0);
+    // Deleting someone else's session is refused the same way, and leaves it alone.
+    let delete = |token: String, id: String| {
+        app.client
+            .delete(app.url("/mcp"))
+            .bearer_auth(token)
+            .header("mcp-session-id", id)
+            .send()
+    };
+    assert_eq!(
+        delete(noah.clone(), session.clone())
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(send(&app, &mia, Some(&session), ping).await.status(), 200);
+
+    // The store holds the session under its hash, never the id itself.
+    let stored = app.host.kv_snapshot();
+    assert!(stored.keys().any(|k| k.starts_with("ms:")));
+    assert!(!stored.keys().any(|k| k.contains(&session)));
+
+    // DELETE ends it: afterwards it is 404, like an unknown one.
+    assert_eq!(
+        delete(mia.clone(), session.clone()).await.unwrap().status(),
+        204
+    );
+    assert_eq!(send(&app, &mia, Some(&session), ping).await.status(), 404);
+    assert_eq!(
+        delete(mia.clone(), session.clone()).await.unwrap().status(),
+        404
+    );
+    let no_id = app
+        .client
+        .delete(app.url("/mcp"))
+        .bearer_auth(&mia)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_id.status(), 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_hosts_and_origins_are_refused_and_allowed_origins_get_cors() {
+    let app = App::start_with(
+        support::project_manifest(),
+        &[("allowed_origins", "https://inspector.example.org")],
+    )
+    .await;
+    let (_, access, _) = signed_in(&app).await;
+    let bearer = format!("Bearer {access}");
+    // DNS rebinding: a foreign Host, with or without a token.
+    for authorization in [None, Some(bearer.as_str())] {
+        let resp = post_mcp_to(&app, Some("evil.example.com"), authorization).await;
+        assert_eq!(resp.status(), 403);
+    }
+    // A loopback server lets every loopback name past the guard; the token, though,
+    // was issued for the resource at 127.0.0.1, not at localhost.
+    let port = app.host.addr().port();
+    let resp = post_mcp_to(&app, Some(&format!("localhost:{port}")), Some(&bearer)).await;
+    assert_eq!(resp.status(), 401);
+
+    let with_origin = |origin: &'static str| {
+        app.client
+            .post(app.url("/mcp"))
+            .bearer_auth(&access)
+            .header("origin", origin)
+            .header("content-type", "application/json")
+            .body(INITIALIZE)
+            .send()
+    };
+    let refused = with_origin("https://evil.example.com").await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+    let allowed = with_origin("https://inspector.example.org").await.unwrap();
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://inspector.example.org"
+    );
+    let exposed = allowed.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap();
+    assert!(exposed.contains("Mcp-Session-Id") && exposed.contains("WWW-Authenticate"));
+
+    // The preflight needs no token; a 401 carries the CORS headers so the browser
+    // can read the challenge.
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/mcp"))
+        .header("origin", "https://inspector.example.org")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    let allowed_headers = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
+    assert!(
+        allowed_headers.contains("Authorization") && allowed_headers.contains("Mcp-Session-Id")
+    );
+    let challenge = app
+        .client
+        .post(app.url("/mcp"))
+        .header("origin", "https://inspector.example.org")
+        .header("content-type", "application/json")
+        .body(INITIALIZE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(challenge.status(), 401);
+    assert_eq!(
+        challenge.headers()["access-control-allow-origin"],
+        "https://inspector.example.org"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_unsupported_requests_get_json_rpc_errors() {
     let app = App::start().await;
     let (_, access, _) = signed_in(&app).await;
+    let session = open_session(&app, &access).await;
     let oversized = format!(
         r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"pad":"{}"}}}}"#,
         "x".repeat(1024 * 1024)
     );
     let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
-    // (case, content type, MCP-Protocol-Version, body, status, JSON-RPC code)
-    let cases: Vec<(&str, &str, Option<&str>, String, u16, i64)> = vec![
-        (
-            "invalid JSON",
-            "application/json",
-            None,
-            "{".into(),
-            400,
-            -32700,
-        ),
-        (
-            "a batch",
-            "application/json",
-            None,
-            format!("[{ping}]"),
-            400,
-            -32600,
-        ),
+    // (case, content type, accept, MCP-Protocol-Version, body, status, JSON-RPC code)
+    type Case<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, String, u16, i64);
+    let json = "application/json";
+    let both = "application/json, text/event-stream";
+    let cases: Vec<Case> = vec![
+        ("invalid JSON", json, both, None, "{".into(), 400, -32700),
+        ("a batch", json, both, None, format!("[{ping}]"), 400, -32600),
         (
             "wrong jsonrpc",
-            "application/json",
+            json,
+            both,
             None,
             r#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#.into(),
             400,
@@ -335,7 +527,8 @@ async fn malformed_and_unsupported_requests_get_json_rpc_errors() {
         ),
         (
             "params not an object",
-            "application/json",
+            json,
+            both,
             None,
             r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":[]}"#.into(),
             400,
@@ -343,7 +536,8 @@ async fn malformed_and_unsupported_requests_get_json_rpc_errors() {
         ),
         (
             "unknown method",
-            "application/json",
+            json,
+            both,
             None,
             r#"{"jsonrpc":"2.0","id":1,"method":"nope/nothing"}"#.into(),
             200,
@@ -351,43 +545,54 @@ async fn malformed_and_unsupported_requests_get_json_rpc_errors() {
         ),
         (
             "unknown tool",
-            "application/json",
+            json,
+            both,
             None,
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope"}}"#.into(),
             200,
             -32602,
         ),
         (
-            "wrong content type",
-            "text/plain",
+            "bad log level",
+            json,
+            both,
             None,
-            ping.into(),
-            415,
-            -32600,
+            r#"{"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":"loud"}}"#
+                .into(),
+            200,
+            -32602,
         ),
         (
+            "unknown resource",
+            json,
+            both,
+            None,
+            r#"{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"test://nothing"}}"#
+                .into(),
+            200,
+            -32002,
+        ),
+        ("wrong content type", "text/plain", both, None, ping.into(), 415, -32600),
+        ("unacceptable Accept", json, "text/html", None, ping.into(), 406, -32600),
+        (
             "unsupported protocol version",
-            "application/json",
+            json,
+            both,
             Some("1999-01-01"),
             ping.into(),
             400,
             -32600,
         ),
-        (
-            "too large",
-            "application/json",
-            None,
-            oversized,
-            413,
-            -32600,
-        ),
+        ("too large", json, both, None, oversized, 413, -32600),
     ];
-    for (case, content_type, version, body, status, code) in cases {
+    for (case, content_type, accept, version, body, status, code) in cases {
         let mut req = app
             .client
             .post(app.url("/mcp"))
             .bearer_auth(&access)
+            .header("mcp-session-id", &session)
             .header("content-type", content_type)
+            .header("accept", accept)
             .body(body);
         if let Some(version) = version {
             req = req.header("mcp-protocol-version", version);
@@ -397,16 +602,20 @@ async fn malformed_and_unsupported_requests_get_json_rpc_errors() {
         let reply: serde_json::Value = resp.json().await.unwrap();
         assert_eq!(reply["error"]["code"], code, "{case}: {reply}");
         assert_eq!(reply["jsonrpc"], "2.0", "{case}");
+        if case == "unsupported protocol version" {
+            assert!(reply["error"]["data"]["supported"].is_array(), "{reply}");
+        }
     }
-    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
-        let resp = app
-            .client
-            .request(method.clone(), app.url("/mcp"))
-            .bearer_auth(&access)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 405, "{method}");
-        assert_eq!(resp.headers()["allow"], "POST");
-    }
+    // No standalone stream: GET is 405 and names what is allowed.
+    let resp = app
+        .client
+        .get(app.url("/mcp"))
+        .bearer_auth(&access)
+        .header("mcp-session-id", &session)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(resp.headers()["allow"], "POST, DELETE");
 }

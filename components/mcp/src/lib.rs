@@ -1,23 +1,93 @@
-//! The MCP endpoint. Every request must carry an access token this server issued for
-//! this resource; without one, the RFC 9728 challenge starts the client's OAuth
-//! discovery.
+//! The MCP endpoint. Every request must come to this server's host (DNS-rebinding
+//! protection) and carry an access token this server issued for this resource; without
+//! one, the RFC 9728 challenge starts the client's OAuth discovery.
 
 mod auth;
+mod fixtures;
+mod guard;
+mod peer;
+mod reply;
+mod session;
 mod tools;
 mod transport;
 
-use platform::{config, response};
-use spin_sdk::http::{Request, Response};
+use platform::{config, response, stream};
+use protocol::prompt::Prompts;
+use protocol::resource::Resources;
+use protocol::server::{Server, ServerInfo};
+use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
+use crate::reply::Reply;
+
 #[http_component]
-fn handle(req: Request) -> Response {
+async fn handle(req: Request, out: ResponseOutparam) {
     let base = match config::base_url(&req) {
         Ok(base) => base,
-        Err(e) => return response::config_error(&e),
+        Err(e) => return stream::send(out, response::config_error(&e)),
+    };
+    let Some(policy) = guard::Policy::new(
+        base.issuer(),
+        config::base_url_is_configured(),
+        &config::allowed_origins(),
+    ) else {
+        return stream::send(out, response::server_error());
+    };
+    let origin = transport::header(&req, "origin");
+    let cors_origin = match policy.check(config::request_authority(&req), origin) {
+        Ok(origin) => origin,
+        Err(refusal) => {
+            let reason = match refusal {
+                guard::Refusal::Host => {
+                    "the Host header does not name this server (a deployment sets base_url to its public origin)"
+                }
+                guard::Refusal::Origin => "requests from this Origin are not allowed",
+            };
+            let refused = transport::reject(403, protocol::jsonrpc::code::INVALID_REQUEST, reason);
+            return stream::send(out, refused);
+        }
+    };
+    if *req.method() == Method::Options {
+        let mut preflight = Response::builder().status(204).body(Vec::new()).build();
+        for (name, value) in cors_origin
+            .map(guard::preflight_headers)
+            .unwrap_or_default()
+        {
+            preflight.set_header(name, String::from_utf8_lossy(&value).as_ref());
+        }
+        return stream::send(out, preflight);
+    }
+    let streams = transport::header(&req, "accept")
+        .is_some_and(|accept| transport::accepts(accept, "text/event-stream"));
+    let reply = Reply::new(
+        out,
+        streams,
+        cors_origin.map(guard::cors_headers).unwrap_or_default(),
+    );
+    let server = match server() {
+        Ok(server) => server,
+        Err(e) => return reply.send(response::config_error(&e)),
     };
     match auth::authenticate(&req, &base) {
-        Ok(caller) => transport::handle(&req, caller),
-        Err(rejection) => rejection,
+        Ok(caller) => transport::handle(&req, &server, caller, reply),
+        Err(rejection) => reply.send(rejection),
     }
+}
+
+/// The server: the tools of `tools/`, and the conformance fixtures when the
+/// `conformance_fixtures` variable turns them on.
+fn server() -> Result<Server, config::ConfigError> {
+    let mut server = Server {
+        info: ServerInfo {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        tools: tools::registry(),
+        resources: Resources::new(),
+        prompts: Prompts::new(),
+    };
+    if config::conformance_fixtures()? {
+        server = fixtures::add(server);
+    }
+    Ok(server)
 }

@@ -1,73 +1,303 @@
-//! Streamable HTTP, the POST side: one JSON-RPC message per request, answered as
-//! `application/json` (or 202 for notifications and responses).
+//! Streamable HTTP: what each HTTP method means at `/mcp`, and the checks every POST
+//! passes before its message is read.
 
-use platform::response;
-use protocol::jsonrpc::{self, Error, code};
-use protocol::server::{Server, ServerInfo};
-use protocol::tool::Context;
+use platform::kv::SpinKv;
+use platform::{clock, response};
+use protocol::context::{ClientCapabilities, Context};
+use protocol::jsonrpc::{self, Error, Incoming, code};
+use protocol::server::Server;
 use protocol::version;
+use serde_json::{Map, Value, json};
 use spin_sdk::http::{Method, Request, Response};
 
 use crate::auth::Authenticated;
-use crate::tools;
+use crate::peer::{self, SessionPeer};
+use crate::reply::Reply;
+use crate::session::{self, Session, SessionRecord};
 
 /// Largest message accepted; tool arguments are small.
 const BODY_BYTES: usize = 1024 * 1024;
 
-pub fn handle(req: &Request, caller: Authenticated) -> Response {
-    if *req.method() != Method::Post {
-        // No standalone SSE stream and no sessions to delete (yet): 405, as the spec allows.
-        let mut refusal = reject(405, code::INVALID_REQUEST, "use POST");
-        refusal.set_header("allow", "POST");
-        return refusal;
-    }
-    if req.body().len() > BODY_BYTES {
-        return reject(413, code::INVALID_REQUEST, "the message is too large");
-    }
-    let content_type = req.header("content-type").and_then(|v| v.as_str());
-    if !oauth::form::is_media_type(content_type, "application/json") {
-        return reject(
-            415,
-            code::INVALID_REQUEST,
-            "the body must be application/json",
-        );
-    }
-    if let Some(requested) = req.header("mcp-protocol-version").and_then(|v| v.as_str())
-        && !version::is_supported(requested)
-    {
-        return reject(
-            400,
-            code::INVALID_REQUEST,
-            &format!(
-                "unsupported MCP-Protocol-Version {requested:?}; supported: {}",
-                version::SUPPORTED.join(", ")
-            ),
-        );
-    }
-    let incoming = match jsonrpc::parse(req.body()) {
-        Ok(incoming) => incoming,
-        Err((id, error)) => return response::json(400, &jsonrpc::error(id.as_ref(), &error)),
-    };
-    let context = Context {
-        user_id: caller.grant.user_id,
-        session_id: caller.grant.session_id,
-        client_id: caller.grant.client_id,
-        scope: caller.grant.scope,
-    };
-    let server = Server {
-        info: ServerInfo {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        tools: tools::registry(),
-    };
-    match server.handle(incoming, &context) {
-        Some(reply) => response::json(200, &reply),
-        None => Response::builder().status(202).body(Vec::new()).build(),
+const SESSION_HEADER: &str = "mcp-session-id";
+
+pub fn handle(req: &Request, server: &Server, caller: Authenticated, reply: Reply) {
+    match req.method() {
+        Method::Post => post(req, server, caller, reply),
+        Method::Delete => delete(req, caller, reply),
+        // No standalone stream: everything the server sends rides on the response to
+        // the request it belongs to. The spec allows 405 here.
+        _ => {
+            let mut refusal = reject(
+                405,
+                code::INVALID_REQUEST,
+                "use POST (or DELETE to end a session)",
+            );
+            refusal.set_header("allow", "POST, DELETE");
+            reply.send(refusal);
+        }
     }
 }
 
+fn post(req: &Request, server: &Server, caller: Authenticated, reply: Reply) {
+    if let Err(refusal) = check_post(req) {
+        return reply.send(refusal);
+    }
+    let incoming = match jsonrpc::parse(req.body()) {
+        Ok(incoming) => incoming,
+        Err((id, error)) => {
+            return reply.send(response::json(400, &jsonrpc::error(id.as_ref(), &error)));
+        }
+    };
+    let kv = match SpinKv::open_default() {
+        Ok(kv) => kv,
+        Err(e) => return reply.send(internal(&e)),
+    };
+    if let Incoming::Request { method, .. } = &incoming
+        && method == "initialize"
+    {
+        return initialize(&kv, server, incoming, caller, reply);
+    }
+    let Some(session_id) = header(req, SESSION_HEADER) else {
+        return reply.send(reject(
+            400,
+            code::INVALID_REQUEST,
+            "Mcp-Session-Id is required: send initialize first",
+        ));
+    };
+    let session = match session::find(&kv, session_id, &caller.grant.user_id, clock::now()) {
+        Ok(Some(session)) => session,
+        Ok(None) => {
+            return reply.send(reject(
+                404,
+                code::INVALID_REQUEST,
+                "no such session: send initialize again",
+            ));
+        }
+        Err(e) => return reply.send(internal(&e)),
+    };
+    match incoming {
+        Incoming::Request { id, method, params } => {
+            in_session(&kv, server, session, caller, reply, (id, &method, &params));
+        }
+        Incoming::Response { id, outcome } => {
+            if let Err(e) = peer::hand_over(&kv, &session.hash, &id, outcome) {
+                return reply.send(internal(&e));
+            }
+            reply.send(accepted());
+        }
+        Incoming::Notification { .. } => reply.send(accepted()),
+    }
+}
+
+/// Opens a session and answers `initialize` with its id.
+fn initialize(
+    kv: &SpinKv,
+    server: &Server,
+    incoming: Incoming,
+    caller: Authenticated,
+    mut reply: Reply,
+) {
+    let Incoming::Request { id, method, params } = incoming else {
+        return;
+    };
+    let silent = protocol::context::Silent;
+    let context = context(&caller, ClientCapabilities::default(), None, None, &silent);
+    let result = match server.request(&method, &params, &context) {
+        Ok(result) => result,
+        Err(error) => return reply.finish(200, &jsonrpc::error(Some(&id), &error)),
+    };
+    let capabilities = ClientCapabilities::from_json(params.get("capabilities"));
+    let record = SessionRecord {
+        user_id: caller.grant.user_id.clone(),
+        protocol_version: result["protocolVersion"]
+            .as_str()
+            .unwrap_or(version::SUPPORTED[0])
+            .to_owned(),
+        sampling: capabilities.sampling,
+        elicitation: capabilities.elicitation,
+        log_level: None,
+    };
+    match session::open(kv, record, clock::now()) {
+        Ok(session_id) => reply.add_header("mcp-session-id", session_id.expose()),
+        Err(e) => return reply.send(internal(&e)),
+    }
+    reply.finish(200, &jsonrpc::result(&id, result));
+}
+
+fn in_session(
+    kv: &SpinKv,
+    server: &Server,
+    mut session: Session,
+    caller: Authenticated,
+    reply: Reply,
+    (id, method, params): (jsonrpc::Id, &str, &Map<String, Value>),
+) {
+    if method == "logging/setLevel" {
+        let outcome = protocol::logging::requested_level(params).and_then(|level| {
+            session.record.value.log_level = Some(level.as_str().to_owned());
+            session::save(kv, &session)
+                .map(|()| json!({}))
+                .map_err(|e| {
+                    eprintln!("mcp session: {e}");
+                    Error::new(code::INTERNAL_ERROR, "the level could not be stored")
+                })
+        });
+        return reply.finish(200, &answer(&id, outcome));
+    }
+    let peer = SessionPeer {
+        reply: &reply,
+        kv,
+        session_hash: &session.hash,
+    };
+    let progress_token = params
+        .get("_meta")
+        .and_then(|m| m.get("progressToken"))
+        .cloned();
+    let record = &session.record.value;
+    let context = context(
+        &caller,
+        record.capabilities(),
+        record.log_level(),
+        progress_token,
+        &peer,
+    );
+    let outcome = server.request(method, params, &context);
+    drop(context);
+    reply.finish(200, &answer(&id, outcome));
+}
+
+fn delete(req: &Request, caller: Authenticated, reply: Reply) {
+    let Some(session_id) = header(req, SESSION_HEADER) else {
+        return reply.send(reject(
+            400,
+            code::INVALID_REQUEST,
+            "Mcp-Session-Id is required",
+        ));
+    };
+    let kv = match SpinKv::open_default() {
+        Ok(kv) => kv,
+        Err(e) => return reply.send(internal(&e)),
+    };
+    match session::find(&kv, session_id, &caller.grant.user_id, clock::now()) {
+        Ok(Some(session)) => match session::end(&kv, &session) {
+            Ok(()) => reply.send(Response::builder().status(204).body(Vec::new()).build()),
+            Err(e) => reply.send(internal(&e)),
+        },
+        Ok(None) => reply.send(reject(404, code::INVALID_REQUEST, "no such session")),
+        Err(e) => reply.send(internal(&e)),
+    }
+}
+
+fn context<'a>(
+    caller: &Authenticated,
+    client_capabilities: ClientCapabilities,
+    log_level: Option<protocol::logging::Level>,
+    progress_token: Option<Value>,
+    peer: &'a dyn protocol::context::Peer,
+) -> Context<'a> {
+    Context {
+        user_id: caller.grant.user_id.clone(),
+        session_id: caller.grant.session_id.clone(),
+        client_id: caller.grant.client_id.clone(),
+        scope: caller.grant.scope.clone(),
+        log_level,
+        progress_token,
+        client_capabilities,
+        peer,
+    }
+}
+
+/// The checks on a POST before its body is parsed: size, media types, version header.
+fn check_post(req: &Request) -> Result<(), Response> {
+    if req.body().len() > BODY_BYTES {
+        return Err(reject(
+            413,
+            code::INVALID_REQUEST,
+            "the message is too large",
+        ));
+    }
+    if !oauth::form::is_media_type(header(req, "content-type"), "application/json") {
+        return Err(reject(
+            415,
+            code::INVALID_REQUEST,
+            "the body must be application/json",
+        ));
+    }
+    if let Some(accept) = header(req, "accept")
+        && !accepts(accept, "application/json")
+        && !accepts(accept, "text/event-stream")
+    {
+        return Err(reject(
+            406,
+            code::INVALID_REQUEST,
+            "Accept must allow application/json or text/event-stream",
+        ));
+    }
+    if let Some(requested) = header(req, "mcp-protocol-version")
+        && !version::is_supported(requested)
+    {
+        let mut error = Error::new(
+            code::INVALID_REQUEST,
+            format!("unsupported MCP-Protocol-Version {requested:?}"),
+        );
+        error.data = Some(json!({ "supported": version::SUPPORTED }));
+        return Err(response::json(400, &jsonrpc::error(None, &error)));
+    }
+    Ok(())
+}
+
+/// Whether an `Accept` value allows `media_type` (directly or through a wildcard).
+pub fn accepts(accept: &str, media_type: &str) -> bool {
+    let (kind, _) = media_type.split_once('/').unwrap_or((media_type, ""));
+    accept.split(',').any(|range| {
+        let range = range.split(';').next().unwrap_or_default().trim();
+        range.eq_ignore_ascii_case(media_type)
+            || range == "*/*"
+            || range
+                .strip_suffix("/*")
+                .is_some_and(|k| k.eq_ignore_ascii_case(kind))
+    })
+}
+
+pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.header(name).and_then(|v| v.as_str())
+}
+
+fn answer(id: &jsonrpc::Id, outcome: Result<Value, Error>) -> Value {
+    match outcome {
+        Ok(result) => jsonrpc::result(id, result),
+        Err(error) => jsonrpc::error(Some(id), &error),
+    }
+}
+
+fn accepted() -> Response {
+    Response::builder().status(202).body(Vec::new()).build()
+}
+
 /// A JSON-RPC error with no id, for requests refused before their message is read.
-fn reject(status: u16, code: i64, message: &str) -> Response {
+pub fn reject(status: u16, code: i64, message: &str) -> Response {
     response::json(status, &jsonrpc::error(None, &Error::new(code, message)))
+}
+
+fn internal(e: &dyn std::fmt::Display) -> Response {
+    eprintln!("mcp: {e}");
+    response::server_error()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts;
+
+    #[test]
+    fn accept_ranges_and_wildcards() {
+        assert!(accepts(
+            "application/json, text/event-stream",
+            "text/event-stream"
+        ));
+        assert!(accepts("text/event-stream;q=0.9", "text/event-stream"));
+        assert!(accepts("*/*", "application/json"));
+        assert!(accepts("application/*", "application/json"));
+        assert!(!accepts("application/json", "text/event-stream"));
+        assert!(!accepts("text/html", "application/json"));
+    }
 }

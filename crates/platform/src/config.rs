@@ -53,6 +53,11 @@ pub fn base_url(req: &Request) -> Result<BaseUrl, ConfigError> {
 }
 
 /// The host (with port) the request was addressed to, from `spin-full-url`.
+/// Whether the `base_url` variable is set (otherwise the base comes from the request).
+pub fn base_url_is_configured() -> bool {
+    optional_variable("base_url").is_some()
+}
+
 pub fn request_authority(req: &Request) -> &str {
     let full_url = req
         .header(SPIN_FULL_URL)
@@ -70,11 +75,28 @@ pub fn client_addr(req: &Request) -> Option<&str> {
 /// Whether Client ID Metadata Documents may be fetched over `http` and from loopback or
 /// private hosts (`allow_private_client_metadata`): for local development only.
 pub fn allow_private_client_metadata() -> Result<bool, ConfigError> {
-    match optional_variable("allow_private_client_metadata").as_deref() {
+    flag("allow_private_client_metadata")
+}
+
+/// Whether the MCP conformance suite's fixture tools, resources and prompts are served
+/// (`conformance_fixtures`): for running the suite, off in a real deployment.
+pub fn conformance_fixtures() -> Result<bool, ConfigError> {
+    flag("conformance_fixtures")
+}
+
+/// Browser origins besides this server's own that may call the MCP endpoint
+/// (`allowed_origins`, comma-separated), as the variable holds them.
+pub fn allowed_origins() -> String {
+    optional_variable("allowed_origins").unwrap_or_default()
+}
+
+/// A `"true"`/`"false"` variable; absent means false.
+fn flag(name: &'static str) -> Result<bool, ConfigError> {
+    match optional_variable(name).as_deref() {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
         Some(_) => Err(ConfigError::InvalidVariable {
-            name: "allow_private_client_metadata",
+            name,
             reason: "must be \"true\" or \"false\"".into(),
         }),
     }

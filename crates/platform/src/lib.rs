@@ -12,5 +12,6 @@ pub mod html;
 pub mod kv;
 pub mod random;
 pub mod response;
+pub mod stream;
 
 pub use spin_sdk;

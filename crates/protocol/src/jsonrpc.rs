@@ -32,8 +32,12 @@ pub enum Incoming {
         method: String,
         params: Map<String, Value>,
     },
-    /// A client's answer to a server request; accepted and not otherwise used yet.
-    Response,
+    /// A client's answer to a request the server sent it: its `result`, or its `error`
+    /// object.
+    Response {
+        id: Id,
+        outcome: Result<Value, Value>,
+    },
 }
 
 /// An error object, with the id it answers (`None` when the request's id is unknown).
@@ -88,8 +92,15 @@ pub fn parse(body: &[u8]) -> Result<Incoming, (Option<Id>, Error)> {
         return Err(invalid("jsonrpc must be \"2.0\""));
     }
     if message.contains_key("result") || message.contains_key("error") {
-        return match (&id, message.contains_key("method")) {
-            (Some(_), false) => Ok(Incoming::Response),
+        return match (id.clone(), message.contains_key("method")) {
+            (Some(id), false) => {
+                let outcome = match (message.remove("result"), message.remove("error")) {
+                    (Some(result), None) => Ok(result),
+                    (None, Some(error)) => Err(error),
+                    _ => return Err(invalid("a response holds a result or an error, not both")),
+                };
+                Ok(Incoming::Response { id, outcome })
+            }
             _ => Err(invalid("a response needs an id and no method")),
         };
     }
@@ -148,8 +159,12 @@ mod tests {
         ));
         assert_eq!(
             parse(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap(),
-            Incoming::Response
+            Incoming::Response {
+                id: Id::String("a".into()),
+                outcome: Ok(serde_json::json!({}))
+            }
         );
+        assert!(parse(br#"{"jsonrpc":"2.0","id":"a","result":{},"error":{}}"#).is_err());
     }
 
     #[test]

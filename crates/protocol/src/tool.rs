@@ -38,18 +38,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-/// Who a tool acts for: the user of the grant the access token belongs to.
-#[derive(Debug, Clone)]
-pub struct Context {
-    /// Clerk user id, or `local:<name>` in local development.
-    pub user_id: String,
-    /// The Clerk session the sign-in came from (none in local development).
-    pub session_id: Option<String>,
-    /// The OAuth client the user approved.
-    pub client_id: String,
-    /// Granted scopes, space-separated.
-    pub scope: String,
-}
+pub use crate::context::Context;
 
 /// A failure the model should see (`isError: true`), not a protocol error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +68,7 @@ struct Entry {
     name: &'static str,
     description: &'static str,
     input_schema: Value,
-    output_schema: Value,
+    output_schema: Option<Value>,
     call: Handler,
 }
 
@@ -116,24 +105,53 @@ impl Registry {
             name: T::NAME,
             description: T::DESCRIPTION,
             input_schema: object_schema::<T::Input>(),
-            output_schema: object_schema::<T::Output>(),
+            output_schema: Some(object_schema::<T::Output>()),
             call: Box::new(call),
+        });
+        self
+    }
+
+    /// Registers a tool that builds its whole result itself (any content blocks, no
+    /// structured output): for tools whose answers are images, audio or resources.
+    pub fn register_raw(
+        mut self,
+        name: &'static str,
+        description: &'static str,
+        input_schema: Value,
+        call: impl Fn(Value, &Context) -> Result<Value, ToolError> + 'static,
+    ) -> Self {
+        self.tools.push(Entry {
+            name,
+            description,
+            input_schema,
+            output_schema: None,
+            call: Box::new(move |arguments, context| {
+                call(arguments, context).unwrap_or_else(|ToolError(message)| error_result(&message))
+            }),
         });
         self
     }
 
     /// The `tools/list` entries.
     pub fn list(&self) -> Vec<Value> {
+        self.tools.iter().map(Entry::describe).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.tools.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tools.is_empty()
+    }
+
+    /// The `tools/list` entries from `start`, at most `count` of them.
+    pub fn page(&self, start: usize, count: usize) -> Vec<Value> {
         self.tools
             .iter()
-            .map(|t| {
-                json!({
-                    "name": t.name,
-                    "description": t.description,
-                    "inputSchema": t.input_schema,
-                    "outputSchema": t.output_schema,
-                })
-            })
+            .skip(start)
+            .take(count)
+            .map(Entry::describe)
             .collect()
     }
 
@@ -142,6 +160,25 @@ impl Registry {
         let tool = self.tools.iter().find(|t| t.name == name)?;
         Some((tool.call)(arguments, context))
     }
+}
+
+impl Entry {
+    fn describe(&self) -> Value {
+        let mut tool = json!({
+            "name": self.name,
+            "description": self.description,
+            "inputSchema": self.input_schema,
+        });
+        if let Some(output) = &self.output_schema {
+            tool["outputSchema"] = output.clone();
+        }
+        tool
+    }
+}
+
+/// A tool result holding one text block.
+pub fn text_result(text: &str) -> Value {
+    json!({ "content": [{ "type": "text", "text": text }] })
 }
 
 fn error_result(message: &str) -> CallResult {
@@ -204,15 +241,6 @@ mod tests {
         }
     }
 
-    fn context() -> Context {
-        Context {
-            user_id: "u".into(),
-            session_id: None,
-            client_id: "c".into(),
-            scope: "mcp".into(),
-        }
-    }
-
     #[test]
     fn schemas_come_from_the_types() {
         let list = Registry::new().register(Add).list();
@@ -232,6 +260,8 @@ mod tests {
     #[test]
     fn calls_return_structured_content_or_tool_errors() {
         let tools = Registry::new().register(Add);
+        let silent = crate::context::Silent;
+        let context = || crate::context::testing::context(&silent);
         let ok = tools
             .call("add", json!({"a": 2, "b": 3}), &context())
             .unwrap();

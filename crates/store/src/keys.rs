@@ -50,13 +50,32 @@ pub fn sign_in(id_hash: &str) -> String {
     format!("{SIGN_IN_PREFIX}{id_hash}")
 }
 
+/// An MCP session (2025-era revisions), keyed by the SHA-256 of its `Mcp-Session-Id`
+/// (`ms:` + hash): the id itself is never stored.
+pub const MCP_SESSION_PREFIX: &str = "ms:";
+
+pub fn mcp_session(id_hash: &str) -> String {
+    format!("{MCP_SESSION_PREFIX}{id_hash}")
+}
+
+/// A request the server sent a client on a session, and later the client's answer
+/// (`ma:` + session hash + `:` + request id), handed from the instance that received
+/// the answer to the one waiting for it.
+pub const MCP_ANSWER_PREFIX: &str = "ma:";
+
+pub fn mcp_answer(session_hash: &str, request_id: &str) -> String {
+    format!("{MCP_ANSWER_PREFIX}{session_hash}:{request_id}")
+}
+
 /// Prefixes of the records that expire and that the sweep removes once they have.
-pub const EXPIRING_PREFIXES: [&str; 5] = [
+pub const EXPIRING_PREFIXES: [&str; 7] = [
     CLIENT_PREFIX,
     GRANT_PREFIX,
     CODE_PREFIX,
     SIGN_IN_PREFIX,
     CLIENT_METADATA_PREFIX,
+    MCP_SESSION_PREFIX,
+    MCP_ANSWER_PREFIX,
 ];
 
 /// A client described by a fetched Client ID Metadata Document, keyed by the SHA-256

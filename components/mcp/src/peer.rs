@@ -1,0 +1,150 @@
+//! Talking to the client in the middle of a request (2025-era sessions).
+//!
+//! Notifications go on the request's event stream. A request to the client (sampling,
+//! elicitation) goes there too, but its answer arrives in a separate POST, possibly at
+//! another instance; that instance stores it under `ma:<session>:<request id>` and this
+//! one polls the store until it appears. The pending record is written first, so the
+//! receiving side stores only answers to requests that were really sent.
+
+use std::time::Duration;
+
+use oauth::secret::Secret;
+use platform::kv::SpinKv;
+use platform::{clock, stream};
+use protocol::context::{Peer, PeerError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use store::record::{self, Expiring};
+use store::{Kv, keys};
+
+use crate::reply::Reply;
+
+/// How long a request to the client may wait for its answer. Elicitation waits on a
+/// person filling in a form, so this is minutes, not seconds.
+pub const ANSWER_WAIT: Duration = Duration::from_secs(300);
+
+/// Polling starts fast (an SDK client answers sampling stubs in milliseconds) and
+/// backs off to this interval.
+const MAX_POLL: Duration = Duration::from_millis(250);
+
+/// Between keep-alive comments on the stream while waiting.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// A request sent to the client: pending until the answer is stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnswerRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<Value>,
+}
+
+/// Request ids the server uses for its own requests; a client's answer names one.
+const REQUEST_ID_PREFIX: &str = "srv-";
+
+pub struct SessionPeer<'a> {
+    pub reply: &'a Reply,
+    pub kv: &'a SpinKv,
+    pub session_hash: &'a str,
+}
+
+impl Peer for SessionPeer<'_> {
+    fn notify(&self, method: &str, params: Value) -> bool {
+        let message = json!({ "jsonrpc": "2.0", "method": method, "params": params });
+        self.reply.event(&message).is_ok()
+    }
+
+    fn request(&self, method: &str, params: Value) -> Result<Value, PeerError> {
+        let failed = |e: &dyn std::fmt::Display| PeerError::Failed(e.to_string());
+        let nonce = platform::random::bytes::<16>().map_err(|e| failed(&e))?;
+        let id = format!(
+            "{REQUEST_ID_PREFIX}{}",
+            Secret::from_random(&nonce).expose()
+        );
+        let key = keys::mcp_answer(self.session_hash, &id);
+        let pending = Expiring {
+            expires_at: clock::now() + ANSWER_WAIT.as_secs() + 60,
+            value: AnswerRecord {
+                result: None,
+                error: None,
+            },
+        };
+        record::write(self.kv, &key, &pending).map_err(|e| failed(&e))?;
+        let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        if self.reply.event(&message).is_err() {
+            let _ = self.kv.delete(&key);
+            return Err(PeerError::NoChannel);
+        }
+        let outcome = self.wait(&key);
+        let _ = self.kv.delete(&key);
+        outcome
+    }
+}
+
+impl SessionPeer<'_> {
+    fn wait(&self, key: &str) -> Result<Value, PeerError> {
+        let started = std::time::Instant::now();
+        let mut interval = Duration::from_millis(10);
+        let mut last_keep_alive = started;
+        while started.elapsed() < ANSWER_WAIT {
+            stream::sleep(interval);
+            interval = (interval * 2).min(MAX_POLL);
+            let stored = record::read::<AnswerRecord>(self.kv, key, clock::now())
+                .map_err(|e| PeerError::Failed(e.to_string()))?;
+            match stored.map(|r| r.value) {
+                Some(AnswerRecord {
+                    result: Some(result),
+                    ..
+                }) => return Ok(result),
+                Some(AnswerRecord {
+                    error: Some(error), ..
+                }) => {
+                    let message = error
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("no message")
+                        .to_owned();
+                    return Err(PeerError::Rejected(message));
+                }
+                Some(_) => {}
+                None => return Err(PeerError::Failed("the request was withdrawn".into())),
+            }
+            if last_keep_alive.elapsed() >= KEEP_ALIVE {
+                last_keep_alive = std::time::Instant::now();
+                self.reply
+                    .keep_alive()
+                    .map_err(|_| PeerError::Failed("the client disconnected".into()))?;
+            }
+        }
+        Err(PeerError::Timeout)
+    }
+}
+
+/// Stores a client's answer for the instance waiting on it. Answers to requests that
+/// are not pending (unknown, answered, or never sent) are dropped.
+pub fn hand_over(
+    kv: &SpinKv,
+    session_hash: &str,
+    id: &protocol::jsonrpc::Id,
+    outcome: Result<Value, Value>,
+) -> Result<(), store::Error> {
+    let protocol::jsonrpc::Id::String(id) = id else {
+        return Ok(());
+    };
+    if !id.starts_with(REQUEST_ID_PREFIX) {
+        return Ok(());
+    }
+    let key = keys::mcp_answer(session_hash, id);
+    let now = clock::now();
+    let Some(mut pending) = record::read::<AnswerRecord>(kv, &key, now)? else {
+        return Ok(());
+    };
+    if pending.value.result.is_some() || pending.value.error.is_some() {
+        return Ok(());
+    }
+    match outcome {
+        Ok(result) => pending.value.result = Some(result),
+        Err(error) => pending.value.error = Some(error),
+    }
+    record::write(kv, &key, &pending)
+}
