@@ -112,6 +112,46 @@ const sum = await client.callTool({ name: "add", arguments: { a: 2, b: 3 } });
 const me = await client.callTool({ name: "whoami", arguments: {} });
 await client.close();
 
+// The same client at each revision the server speaks: the transport asks for that
+// revision in `initialize`, and the SDK then carries it in MCP-Protocol-Version.
+class PinnedTransport extends StreamableHTTPClientTransport {
+  constructor(url, version, options) {
+    super(url, options);
+    this.version = version;
+  }
+  send(message, options) {
+    if (message.method === "initialize") {
+      message = { ...message, params: { ...message.params, protocolVersion: this.version } };
+    }
+    return super.send(message, options);
+  }
+}
+const versions = {};
+for (const version of ["2025-11-25", "2025-06-18", "2025-03-26"]) {
+  const pinned = new Client({ name: "sdk-test", version: "1" });
+  const transport = new PinnedTransport(serverUrl, version, { authProvider: provider });
+  await pinned.connect(transport);
+  const listed = await pinned.listTools();
+  const added = await pinned.callTool({ name: "add", arguments: { a: 1, b: 1 } });
+  // DELETE ends the session; a request that still names it must be refused (404).
+  const session = transport.sessionId;
+  await transport.terminateSession();
+  let ended = false;
+  try {
+    transport._sessionId = session;
+    await pinned.listTools();
+  } catch {
+    ended = true;
+  }
+  versions[version] = {
+    negotiated: transport.protocolVersion,
+    tools: listed.tools.length,
+    sum: added.structuredContent?.sum,
+    ended,
+  };
+  await pinned.close();
+}
+
 console.log(JSON.stringify({
   client_id: provider.client.client_id,
   scope: refreshed.scope,
@@ -120,4 +160,5 @@ console.log(JSON.stringify({
   tools: tools.map((t) => t.name),
   sum: sum.structuredContent?.sum,
   user_id: me.structuredContent?.user_id,
+  versions,
 }));
