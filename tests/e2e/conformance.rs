@@ -7,7 +7,9 @@ mod support;
 
 use support::App;
 
-/// Runs the suite of `revision` ("2025" or "2026"); returns its output.
+/// Runs the suite of `revision` ("2025" or "2026"); returns its output. The 2026 run
+/// succeeds only when its failures are exactly those of
+/// `tests/clients/conformance-2026-baseline.yml` (no regression, no stale entry).
 async fn run_suite(revision: &str) -> String {
     let app = App::start_with(
         support::project_manifest(),
@@ -50,4 +52,34 @@ async fn the_2025_server_suite_passes_every_scenario() {
         .find(|l| l.starts_with("Total: "))
         .unwrap_or_default();
     assert!(total.ends_with(" passed, 0 failed"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_2026_server_suite_matches_its_baseline() {
+    let stdout = run_suite("2026").await;
+    println!("{stdout}");
+    // The stateless core: discovery, headers, errors, tools, resources, prompts, caching.
+    for scenario in [
+        "completion-complete",
+        "tools-list",
+        "tools-call-with-progress",
+        "server-sse-multiple-streams",
+        "resources-templates-read",
+        "sep-2164-resource-not-found",
+        "prompts-get-with-args",
+        "dns-rebinding-protection",
+        "caching",
+        "http-header-validation",
+        "input-required-result-unsupported-methods",
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(&format!(" {scenario}: ")))
+            .unwrap_or_else(|| panic!("{scenario} did not run:\n{stdout}"));
+        assert!(line.ends_with(", 0 failed"), "{line}");
+    }
+    assert!(
+        stdout.contains("server-stateless: 23 passed, 2 failed"),
+        "{stdout}"
+    );
 }

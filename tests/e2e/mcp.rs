@@ -581,7 +581,7 @@ async fn malformed_and_unsupported_requests_get_json_rpc_errors() {
             Some("1999-01-01"),
             ping.into(),
             400,
-            -32600,
+            -32022,
         ),
         ("too large", json, both, None, oversized, 413, -32600),
     ];
@@ -603,7 +603,11 @@ async fn malformed_and_unsupported_requests_get_json_rpc_errors() {
         assert_eq!(reply["error"]["code"], code, "{case}: {reply}");
         assert_eq!(reply["jsonrpc"], "2.0", "{case}");
         if case == "unsupported protocol version" {
-            assert!(reply["error"]["data"]["supported"].is_array(), "{reply}");
+            assert_eq!(reply["error"]["data"]["requested"], "1999-01-01");
+            assert_eq!(
+                reply["error"]["data"]["supported"][0], "2026-07-28",
+                "{reply}"
+            );
         }
     }
     // No standalone stream: GET is 405 and names what is allowed.
@@ -618,4 +622,137 @@ async fn malformed_and_unsupported_requests_get_json_rpc_errors() {
         .unwrap();
     assert_eq!(resp.status(), 405);
     assert_eq!(resp.headers()["allow"], "POST, DELETE");
+}
+
+/// A 2026-07-28 request: no session; headers repeat the method and name.
+fn stateless(
+    app: &App,
+    token: &str,
+    method: &str,
+    name: Option<&str>,
+    params: serde_json::Value,
+) -> reqwest::RequestBuilder {
+    let mut params = params;
+    params["_meta"] = serde_json::json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params});
+    let mut req = app
+        .client
+        .post(app.url("/mcp"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method)
+        .body(body.to_string());
+    if let Some(name) = name {
+        req = req.header("mcp-name", name);
+    }
+    req
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stateless_tool_call_reads_the_grant_once_and_writes_nothing() {
+    let app = App::start().await;
+    let (_, access, _) = signed_in(&app).await;
+    app.host.reset_kv_stats();
+    let resp = stateless(
+        &app,
+        &access,
+        "tools/call",
+        Some("add"),
+        serde_json::json!({"name": "add", "arguments": {"a": 4, "b": 5}}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().get("mcp-session-id").is_none());
+    let reply: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(reply["result"]["structuredContent"]["sum"], 9.0);
+    assert_eq!(reply["result"]["resultType"], "complete");
+    assert_eq!(
+        app.host.kv_stats(),
+        test_host::kv::KvStats {
+            reads: 1,
+            writes: 0
+        }
+    );
+
+    let discover = stateless(
+        &app,
+        &access,
+        "server/discover",
+        None,
+        serde_json::json!({}),
+    )
+    .send()
+    .await
+    .unwrap();
+    let discover: serde_json::Value = discover.json().await.unwrap();
+    assert_eq!(discover["result"]["supportedVersions"][0], "2026-07-28");
+    assert_eq!(
+        discover["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+        "mcp"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stateless_requests_with_wrong_headers_or_removed_methods_are_refused() {
+    let app = App::start().await;
+    let (_, access, _) = signed_in(&app).await;
+    let add = serde_json::json!({"name": "add", "arguments": {"a": 1, "b": 1}});
+    // (case, request, status, JSON-RPC code)
+    let cases = [
+        (
+            "Mcp-Name differs from the body",
+            stateless(&app, &access, "tools/call", Some("whoami"), add.clone()),
+            400,
+            -32020,
+        ),
+        (
+            "Mcp-Name missing",
+            stateless(&app, &access, "tools/call", None, add.clone()),
+            400,
+            -32020,
+        ),
+        (
+            "Mcp-Method differs from the body",
+            stateless(&app, &access, "tools/call", Some("add"), add.clone())
+                .header("mcp-method", "tools/list"),
+            400,
+            -32020,
+        ),
+        (
+            "initialize is not part of 2026-07-28",
+            stateless(&app, &access, "initialize", None, serde_json::json!({})),
+            404,
+            -32601,
+        ),
+        (
+            "ping is not part of 2026-07-28",
+            stateless(&app, &access, "ping", None, serde_json::json!({})),
+            404,
+            -32601,
+        ),
+    ];
+    for (case, req, status, code) in cases {
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), status, "{case}");
+        let reply: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(reply["error"]["code"], code, "{case}: {reply}");
+        assert_eq!(reply["id"], 7, "{case}: the error echoes the request id");
+    }
+    // No sessions on this revision, so nothing to DELETE.
+    let resp = app
+        .client
+        .delete(app.url("/mcp"))
+        .bearer_auth(&access)
+        .header("mcp-protocol-version", "2026-07-28")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
 }

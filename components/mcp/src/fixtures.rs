@@ -183,6 +183,29 @@ fn tools(registry: protocol::tool::Registry) -> protocol::tool::Registry {
             }
             Ok(text_result("Tool with logging executed successfully"))
         })
+        .register_raw(
+            "test_logging_tool",
+            "Logs at several levels, for clients that asked for log messages",
+            no_arguments(),
+            |_, cx| {
+                cx.log(Level::Debug, json!("debug detail"));
+                cx.log(Level::Info, json!("working"));
+                cx.log(Level::Warning, json!("nearly done"));
+                Ok(text_result("Logging tool finished"))
+            },
+        )
+        .register_raw(
+            "test_streaming_elicitation",
+            "Asks for input; on the stateless revision it says so in its result instead of sending a request",
+            no_arguments(),
+            |_, cx| match cx.elicit(json!({
+                "message": "Please confirm",
+                "requestedSchema": { "type": "object", "properties": { "ok": { "type": "boolean" } } },
+            })) {
+                Ok(answer) => Ok(text_result(&format!("Elicitation completed: {answer}"))),
+                Err(e) => Ok(text_result(&format!("No input requested: {e}"))),
+            },
+        )
         .register_raw("test_error_handling", "Always fails", no_arguments(), |_, _| {
             Err(ToolError("This tool intentionally returns an error for testing".into()))
         })

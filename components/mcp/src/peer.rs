@@ -148,3 +148,20 @@ pub fn hand_over(
     }
     record::write(kv, &key, &pending)
 }
+
+/// The 2026-07-28 revision: notifications go on the request's stream, but the server
+/// sends no requests of its own (a tool needing input says so in its result instead).
+pub struct StatelessPeer<'a> {
+    pub reply: &'a Reply,
+}
+
+impl Peer for StatelessPeer<'_> {
+    fn notify(&self, method: &str, params: Value) -> bool {
+        let message = json!({ "jsonrpc": "2.0", "method": method, "params": params });
+        self.reply.event(&message).is_ok()
+    }
+
+    fn request(&self, _: &str, _: Value) -> Result<Value, PeerError> {
+        Err(PeerError::NoChannel)
+    }
+}

@@ -6,7 +6,7 @@ use platform::{clock, response};
 use protocol::context::{ClientCapabilities, Context};
 use protocol::jsonrpc::{self, Error, Incoming, code};
 use protocol::server::Server;
-use protocol::version;
+use protocol::{stateless, version};
 use serde_json::{Map, Value, json};
 use spin_sdk::http::{Method, Request, Response};
 
@@ -21,9 +21,11 @@ const BODY_BYTES: usize = 1024 * 1024;
 const SESSION_HEADER: &str = "mcp-session-id";
 
 pub fn handle(req: &Request, server: &Server, caller: Authenticated, reply: Reply) {
+    let stateless_client = header(req, "mcp-protocol-version") == Some(version::STATELESS);
     match req.method() {
         Method::Post => post(req, server, caller, reply),
-        Method::Delete => delete(req, caller, reply),
+        // Sessions belong to the 2025-era revisions; a 2026 client has none to end.
+        Method::Delete if !stateless_client => delete(req, caller, reply),
         // No standalone stream: everything the server sends rides on the response to
         // the request it belongs to. The spec allows 405 here.
         _ => {
@@ -48,6 +50,27 @@ fn post(req: &Request, server: &Server, caller: Authenticated, reply: Reply) {
             return reply.send(response::json(400, &jsonrpc::error(id.as_ref(), &error)));
         }
     };
+    let header_version = header(req, "mcp-protocol-version");
+    let empty = Map::new();
+    let params = match &incoming {
+        Incoming::Request { params, .. } | Incoming::Notification { params, .. } => params,
+        Incoming::Response { .. } => &empty,
+    };
+    if let Some(requested) = header_version
+        && requested != version::STATELESS
+        && !version::is_supported(requested)
+        && !stateless::names_version(params)
+    {
+        let error = stateless::unsupported_version(requested);
+        let id = match &incoming {
+            Incoming::Request { id, .. } => Some(id),
+            _ => None,
+        };
+        return reply.send(response::json(400, &jsonrpc::error(id, &error)));
+    }
+    if stateless::applies(header_version, params) {
+        return stateless_post(req, server, caller, reply, incoming);
+    }
     let kv = match SpinKv::open_default() {
         Ok(kv) => kv,
         Err(e) => return reply.send(internal(&e)),
@@ -166,6 +189,63 @@ fn in_session(
     reply.finish(200, &answer(&id, outcome));
 }
 
+/// A request of the stateless revision: no session, no store access beyond the token's
+/// grant; everything the server needs to know is in the request.
+fn stateless_post(
+    req: &Request,
+    server: &Server,
+    caller: Authenticated,
+    reply: Reply,
+    incoming: Incoming,
+) {
+    let Incoming::Request { id, method, params } = incoming else {
+        // Notifications and answers need no reply; with no sessions there is nothing
+        // waiting for an answer.
+        return reply.send(accepted());
+    };
+    let refuse =
+        |status: u16, error: &Error| response::json(status, &jsonrpc::error(Some(&id), error));
+    let meta = match stateless::check(&RequestHeaders(req), &method, &params) {
+        Ok(meta) => meta,
+        Err((status, error)) => return reply.send(refuse(status, &error)),
+    };
+    if !stateless::is_method(&method) {
+        let error = Error::new(
+            code::METHOD_NOT_FOUND,
+            format!(
+                "method {method:?} is not part of protocol version {}",
+                version::STATELESS
+            ),
+        );
+        return reply.send(refuse(404, &error));
+    }
+    let peer = peer::StatelessPeer { reply: &reply };
+    let context = Context {
+        log_level: meta.log_level,
+        progress_token: meta.progress_token,
+        ..context(&caller, meta.capabilities, None, None, &peer)
+    };
+    let outcome = if method == "server/discover" {
+        Ok(stateless::discover(server))
+    } else {
+        server.request(&method, &params, &context)
+    };
+    drop(context);
+    let outcome = outcome
+        .map(|result| stateless::finish(&method, result))
+        .map_err(stateless::finish_error);
+    reply.finish(200, &answer(&id, outcome));
+}
+
+/// A request's headers, as the stateless checks read them.
+struct RequestHeaders<'a>(&'a Request);
+
+impl stateless::Headers for RequestHeaders<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        header(self.0, name)
+    }
+}
+
 fn delete(req: &Request, caller: Authenticated, reply: Reply) {
     let Some(session_id) = header(req, SESSION_HEADER) else {
         return reply.send(reject(
@@ -232,16 +312,6 @@ fn check_post(req: &Request) -> Result<(), Response> {
             code::INVALID_REQUEST,
             "Accept must allow application/json or text/event-stream",
         ));
-    }
-    if let Some(requested) = header(req, "mcp-protocol-version")
-        && !version::is_supported(requested)
-    {
-        let mut error = Error::new(
-            code::INVALID_REQUEST,
-            format!("unsupported MCP-Protocol-Version {requested:?}"),
-        );
-        error.data = Some(json!({ "supported": version::SUPPORTED }));
-        return Err(response::json(400, &jsonrpc::error(None, &error)));
     }
     Ok(())
 }

@@ -10,6 +10,10 @@ pub mod code {
     pub const METHOD_NOT_FOUND: i64 = -32601;
     pub const INVALID_PARAMS: i64 = -32602;
     pub const INTERNAL_ERROR: i64 = -32603;
+    /// MCP 2026-07-28: a header disagrees with the body (or is missing).
+    pub const HEADER_MISMATCH: i64 = -32020;
+    /// MCP 2026-07-28: the protocol version is not one this server speaks.
+    pub const UNSUPPORTED_VERSION: i64 = -32022;
 }
 
 /// A request id: a string or an integer (MCP forbids null).

@@ -10,5 +10,6 @@ pub mod logging;
 pub mod prompt;
 pub mod resource;
 pub mod server;
+pub mod stateless;
 pub mod tool;
 pub mod version;

@@ -1,6 +1,14 @@
-//! Protocol versions and their negotiation (`initialize`, 2025-era revisions).
+//! Protocol versions: the 2025-era revisions negotiated by `initialize`, and the
+//! stateless 2026-07-28 revision that names its version on every request.
 
-/// The revisions this server speaks, newest first.
+/// The stateless revision: no `initialize`, no sessions; every request carries its
+/// version, client info and capabilities in `_meta`.
+pub const STATELESS: &str = "2026-07-28";
+
+/// Every revision this server speaks, newest first (`server/discover`'s list).
+pub const ALL: [&str; 4] = [STATELESS, "2025-11-25", "2025-06-18", "2025-03-26"];
+
+/// The revisions `initialize` negotiates, newest first.
 pub const SUPPORTED: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
 
 /// What a client that sends no `MCP-Protocol-Version` header speaks (2025-06-18 §
