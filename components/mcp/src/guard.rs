@@ -111,33 +111,30 @@ fn host_name(authority: &str) -> &str {
 }
 
 /// The CORS headers for an allowed browser origin.
-pub fn cors_headers(origin: &str) -> Vec<(String, Vec<u8>)> {
+pub fn cors_headers(origin: &str) -> Vec<(String, String)> {
     vec![
-        (
-            "access-control-allow-origin".into(),
-            origin.as_bytes().to_vec(),
-        ),
-        ("vary".into(), b"Origin".to_vec()),
+        ("access-control-allow-origin".into(), origin.into()),
+        ("vary".into(), "Origin".into()),
         (
             "access-control-expose-headers".into(),
-            b"Mcp-Session-Id, WWW-Authenticate, Mcp-Protocol-Version".to_vec(),
+            "Mcp-Session-Id, WWW-Authenticate, Mcp-Protocol-Version".into(),
         ),
     ]
 }
 
 /// The answer to a CORS preflight from an allowed origin.
-pub fn preflight_headers(origin: &str) -> Vec<(String, Vec<u8>)> {
+pub fn preflight_headers(origin: &str) -> Vec<(String, String)> {
     let mut headers = cors_headers(origin);
     headers.extend([
         (
             "access-control-allow-methods".into(),
-            b"GET, POST, DELETE, OPTIONS".to_vec(),
+            "GET, POST, DELETE, OPTIONS".into(),
         ),
         (
             "access-control-allow-headers".into(),
-            b"Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID".to_vec(),
+            "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID".into(),
         ),
-        ("access-control-max-age".into(), b"600".to_vec()),
+        ("access-control-max-age".into(), "600".into()),
     ]);
     headers
 }

@@ -53,7 +53,7 @@ async fn handle(req: Request, out: ResponseOutparam) {
             .map(guard::preflight_headers)
             .unwrap_or_default()
         {
-            preflight.set_header(name, String::from_utf8_lossy(&value).as_ref());
+            preflight.set_header(name, value);
         }
         return stream::send(out, preflight);
     }

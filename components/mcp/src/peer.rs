@@ -48,10 +48,15 @@ pub struct SessionPeer<'a> {
     pub session_hash: &'a str,
 }
 
+/// Sends a notification on the request's event stream (both revisions alike).
+fn notify_on(reply: &Reply, method: &str, params: Value) -> bool {
+    let message = json!({ "jsonrpc": "2.0", "method": method, "params": params });
+    reply.event(&message).is_ok()
+}
+
 impl Peer for SessionPeer<'_> {
     fn notify(&self, method: &str, params: Value) -> bool {
-        let message = json!({ "jsonrpc": "2.0", "method": method, "params": params });
-        self.reply.event(&message).is_ok()
+        notify_on(self.reply, method, params)
     }
 
     fn request(&self, method: &str, params: Value) -> Result<Value, PeerError> {
@@ -157,8 +162,7 @@ pub struct StatelessPeer<'a> {
 
 impl Peer for StatelessPeer<'_> {
     fn notify(&self, method: &str, params: Value) -> bool {
-        let message = json!({ "jsonrpc": "2.0", "method": method, "params": params });
-        self.reply.event(&message).is_ok()
+        notify_on(self.reply, method, params)
     }
 
     fn request(&self, _: &str, _: Value) -> Result<Value, PeerError> {

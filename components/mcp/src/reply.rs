@@ -19,11 +19,11 @@ pub struct Reply {
     /// Whether the client's `Accept` lists `text/event-stream`.
     streams: bool,
     /// Headers every answer carries (CORS, `Mcp-Session-Id`).
-    headers: Vec<(String, Vec<u8>)>,
+    headers: Vec<(String, String)>,
 }
 
 impl Reply {
-    pub fn new(out: ResponseOutparam, streams: bool, headers: Vec<(String, Vec<u8>)>) -> Self {
+    pub fn new(out: ResponseOutparam, streams: bool, headers: Vec<(String, String)>) -> Self {
         Self {
             state: RefCell::new(State::Unsent(out)),
             streams,
@@ -32,8 +32,7 @@ impl Reply {
     }
 
     pub fn add_header(&mut self, name: &str, value: &str) {
-        self.headers
-            .push((name.to_owned(), value.as_bytes().to_vec()));
+        self.headers.push((name.to_owned(), value.to_owned()));
     }
 
     /// Sends `message` ahead of the result, opening the event stream if it is not open.
@@ -46,7 +45,11 @@ impl Reply {
             let State::Unsent(out) = std::mem::replace(&mut *state, State::Gone) else {
                 unreachable!("checked above");
             };
-            let mut headers = self.headers.clone();
+            let mut headers: Vec<(String, Vec<u8>)> = self
+                .headers
+                .iter()
+                .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
+                .collect();
             headers.extend([
                 ("content-type".to_owned(), b"text/event-stream".to_vec()),
                 ("cache-control".to_owned(), b"no-cache".to_vec()),
@@ -71,31 +74,35 @@ impl Reply {
 
     /// Sends the final message: the last event of an open stream, or a JSON response.
     pub fn finish(self, status: u16, message: &Value) {
+        if let State::Streaming(writer) = &mut *self.state.borrow_mut() {
+            let _ = writer.write(&frame(message));
+        }
         match self.state.into_inner() {
-            State::Streaming(mut writer) => {
-                let _ = writer.write(&frame(message));
-                writer.finish();
-            }
+            State::Streaming(writer) => writer.finish(),
             State::Unsent(out) => {
-                let mut response = platform::response::json(status, message);
-                for (name, value) in &self.headers {
-                    response.set_header(name.as_str(), String::from_utf8_lossy(value).as_ref());
-                }
-                stream::send(out, response);
+                send_with(
+                    out,
+                    &self.headers,
+                    platform::response::json(status, message),
+                );
             }
             State::Gone => {}
         }
     }
 
     /// Sends a complete response (refusals, 202), with the common headers added.
-    pub fn send(self, mut response: Response) {
+    pub fn send(self, response: Response) {
         if let State::Unsent(out) = self.state.into_inner() {
-            for (name, value) in &self.headers {
-                response.set_header(name.as_str(), String::from_utf8_lossy(value).as_ref());
-            }
-            stream::send(out, response);
+            send_with(out, &self.headers, response);
         }
     }
+}
+
+fn send_with(out: ResponseOutparam, headers: &[(String, String)], mut response: Response) {
+    for (name, value) in headers {
+        response.set_header(name.as_str(), value.as_str());
+    }
+    stream::send(out, response);
 }
 
 /// One SSE event holding one JSON-RPC message.

@@ -56,30 +56,30 @@ fn post(req: &Request, server: &Server, caller: Authenticated, reply: Reply) {
         Incoming::Request { params, .. } | Incoming::Notification { params, .. } => params,
         Incoming::Response { .. } => &empty,
     };
-    if let Some(requested) = header_version
-        && requested != version::STATELESS
-        && !version::is_supported(requested)
-        && !stateless::names_version(params)
-    {
-        let error = stateless::unsupported_version(requested);
-        let id = match &incoming {
-            Incoming::Request { id, .. } => Some(id),
-            _ => None,
-        };
-        return reply.send(response::json(400, &jsonrpc::error(id, &error)));
-    }
-    if stateless::applies(header_version, params) {
-        return stateless_post(req, server, caller, reply, incoming);
+    match stateless::revision(header_version, params) {
+        stateless::Revision::Sessions => {}
+        stateless::Revision::Stateless => {
+            return stateless_post(req, server, caller, reply, incoming);
+        }
+        stateless::Revision::Unsupported(requested) => {
+            let error = stateless::unsupported_version(requested);
+            let id = match &incoming {
+                Incoming::Request { id, .. } => Some(id),
+                _ => None,
+            };
+            return reply.send(response::json(400, &jsonrpc::error(id, &error)));
+        }
     }
     let kv = match SpinKv::open_default() {
         Ok(kv) => kv,
         Err(e) => return reply.send(internal(&e)),
     };
-    if let Incoming::Request { method, .. } = &incoming
-        && method == "initialize"
-    {
-        return initialize(&kv, server, incoming, caller, reply);
-    }
+    let incoming = match incoming {
+        Incoming::Request { id, method, params } if method == "initialize" => {
+            return initialize(&kv, server, caller, reply, (id, &method, &params));
+        }
+        other => other,
+    };
     let Some(session_id) = header(req, SESSION_HEADER) else {
         return reply.send(reject(
             400,
@@ -116,16 +116,13 @@ fn post(req: &Request, server: &Server, caller: Authenticated, reply: Reply) {
 fn initialize(
     kv: &SpinKv,
     server: &Server,
-    incoming: Incoming,
     caller: Authenticated,
     mut reply: Reply,
+    (id, method, params): (jsonrpc::Id, &str, &Map<String, Value>),
 ) {
-    let Incoming::Request { id, method, params } = incoming else {
-        return;
-    };
     let silent = protocol::context::Silent;
     let context = context(&caller, ClientCapabilities::default(), None, None, &silent);
-    let result = match server.request(&method, &params, &context) {
+    let result = match server.request(method, params, &context) {
         Ok(result) => result,
         Err(error) => return reply.finish(200, &jsonrpc::error(Some(&id), &error)),
     };

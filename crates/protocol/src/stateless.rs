@@ -19,13 +19,25 @@ const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
 /// change only with a new deployment.
 pub const LIST_TTL_MS: u64 = 5 * 60 * 1000;
 
-/// Whether a request speaks the stateless revision: it names a version in `_meta`,
-/// or its header names one that is not a 2025-era revision.
-pub fn applies(header_version: Option<&str>, params: &Map<String, Value>) -> bool {
+/// Which revision a request speaks, from its version header and `_meta`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Revision<'a> {
+    /// A 2025-era revision (sessions); no header means 2025-03-26.
+    Sessions,
+    /// 2026-07-28, or a request shaped like one (a version in `_meta`), which
+    /// [`check`] then holds to the revision's rules.
+    Stateless,
+    /// A header naming a version nobody here speaks, on a request without `_meta`.
+    Unsupported(&'a str),
+}
+
+pub fn revision<'a>(header_version: Option<&'a str>, params: &Map<String, Value>) -> Revision<'a> {
     match header_version {
-        Some(v) if version::is_supported(v) => false,
-        Some(_) => true,
-        None => names_version(params),
+        Some(v) if version::is_supported(v) => Revision::Sessions,
+        Some(v) if v == version::STATELESS || names_version(params) => Revision::Stateless,
+        Some(v) => Revision::Unsupported(v),
+        None if names_version(params) => Revision::Stateless,
+        None => Revision::Sessions,
     }
 }
 
@@ -121,7 +133,7 @@ pub fn unsupported_version(requested: &str) -> Error {
 }
 
 /// Whether `params._meta` names a protocol version (the mark of a 2026-07-28 request).
-pub fn names_version(params: &Map<String, Value>) -> bool {
+fn names_version(params: &Map<String, Value>) -> bool {
     meta(params).is_some_and(|m| m.contains_key(META_VERSION))
 }
 
@@ -308,11 +320,13 @@ mod tests {
     #[test]
     fn the_revision_is_told_by_header_or_meta() {
         let with_meta = params(full_meta(), json!({}));
-        assert!(applies(None, &with_meta));
-        assert!(applies(Some("2026-07-28"), &Map::new()));
-        assert!(applies(Some("v999"), &Map::new()));
-        assert!(!applies(Some("2025-06-18"), &with_meta));
-        assert!(!applies(None, &Map::new()));
+        let none = Map::new();
+        assert_eq!(revision(None, &with_meta), Revision::Stateless);
+        assert_eq!(revision(Some("2026-07-28"), &none), Revision::Stateless);
+        assert_eq!(revision(Some("v999"), &with_meta), Revision::Stateless);
+        assert_eq!(revision(Some("v999"), &none), Revision::Unsupported("v999"));
+        assert_eq!(revision(Some("2025-06-18"), &with_meta), Revision::Sessions);
+        assert_eq!(revision(None, &none), Revision::Sessions);
     }
 
     #[test]

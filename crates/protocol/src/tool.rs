@@ -67,9 +67,25 @@ type Handler = Box<dyn Fn(Value, &Context) -> CallResult>;
 struct Entry {
     name: &'static str,
     description: &'static str,
-    input_schema: Value,
-    output_schema: Option<Value>,
+    input_schema: Schema,
+    output_schema: Option<Schema>,
     call: Handler,
+}
+
+/// A tool's schema. Derived ones are generated only when `tools/list` asks: the
+/// registry is built for every request, and most requests are calls.
+enum Schema {
+    Derived(fn() -> Value),
+    Given(Value),
+}
+
+impl Schema {
+    fn to_value(&self) -> Value {
+        match self {
+            Schema::Derived(generate) => generate(),
+            Schema::Given(schema) => schema.clone(),
+        }
+    }
 }
 
 /// Every tool the server offers, in registration order.
@@ -104,8 +120,8 @@ impl Registry {
         self.tools.push(Entry {
             name: T::NAME,
             description: T::DESCRIPTION,
-            input_schema: object_schema::<T::Input>(),
-            output_schema: Some(object_schema::<T::Output>()),
+            input_schema: Schema::Derived(object_schema::<T::Input>),
+            output_schema: Some(Schema::Derived(object_schema::<T::Output>)),
             call: Box::new(call),
         });
         self
@@ -123,7 +139,7 @@ impl Registry {
         self.tools.push(Entry {
             name,
             description,
-            input_schema,
+            input_schema: Schema::Given(input_schema),
             output_schema: None,
             call: Box::new(move |arguments, context| {
                 call(arguments, context).unwrap_or_else(|ToolError(message)| error_result(&message))
@@ -134,7 +150,7 @@ impl Registry {
 
     /// The `tools/list` entries.
     pub fn list(&self) -> Vec<Value> {
-        self.tools.iter().map(Entry::describe).collect()
+        self.page(0, self.tools.len())
     }
 
     pub fn len(&self) -> usize {
@@ -167,10 +183,10 @@ impl Entry {
         let mut tool = json!({
             "name": self.name,
             "description": self.description,
-            "inputSchema": self.input_schema,
+            "inputSchema": self.input_schema.to_value(),
         });
         if let Some(output) = &self.output_schema {
-            tool["outputSchema"] = output.clone();
+            tool["outputSchema"] = output.to_value();
         }
         tool
     }
