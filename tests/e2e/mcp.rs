@@ -632,10 +632,22 @@ fn stateless(
     name: Option<&str>,
     params: serde_json::Value,
 ) -> reqwest::RequestBuilder {
+    stateless_from(app, token, method, name, params, serde_json::json!({}))
+}
+
+/// A 2026-07-28 request from a client declaring `capabilities`.
+fn stateless_from(
+    app: &App,
+    token: &str,
+    method: &str,
+    name: Option<&str>,
+    params: serde_json::Value,
+    capabilities: serde_json::Value,
+) -> reqwest::RequestBuilder {
     let mut params = params;
     params["_meta"] = serde_json::json!({
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientCapabilities": capabilities,
     });
     let body = serde_json::json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params});
     let mut req = app
@@ -755,4 +767,138 @@ async fn stateless_requests_with_wrong_headers_or_removed_methods_are_refused() 
         .await
         .unwrap();
     assert_eq!(resp.status(), 405);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_without_the_mcp_scope_gets_403_insufficient_scope() {
+    let app = App::start().await;
+    let (_, access, _) = signed_in(&app).await;
+    let (key, record) = app
+        .host
+        .kv_snapshot()
+        .into_iter()
+        .find(|(key, _)| key.starts_with("gr:"))
+        .expect("the sign-in stored a grant");
+    let mut grant: serde_json::Value = serde_json::from_slice(&record).unwrap();
+    assert_eq!(grant["scope"], "mcp");
+    grant["scope"] = serde_json::json!("profile");
+    app.host.kv_put(&key, grant.to_string().as_bytes());
+
+    let resp = post_mcp(&app, Some(&format!("Bearer {access}"))).await;
+    assert_eq!(resp.status(), 403);
+    let challenge = resp.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.starts_with(r#"Bearer error="insufficient_scope""#),
+        "{challenge}"
+    );
+    assert!(challenge.contains(r#"scope="mcp""#), "{challenge}");
+    assert!(challenge.contains("resource_metadata="), "{challenge}");
+}
+
+/// Calls a fixture tool on 2026-07-28 as a client that can elicit; returns the result.
+async fn call_asking(
+    app: &App,
+    token: &str,
+    tool: &str,
+    extra: serde_json::Value,
+) -> serde_json::Value {
+    let mut params = serde_json::json!({ "name": tool, "arguments": {} });
+    params
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let capabilities = serde_json::json!({ "elicitation": {} });
+    let resp = stateless_from(app, token, "tools/call", Some(tool), params, capabilities)
+        .send()
+        .await
+        .unwrap();
+    resp.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_required_rounds_carry_answers_in_a_state_bound_to_user_and_tool() {
+    let app = App::start_with(
+        support::project_manifest(),
+        &[("conformance_fixtures", "true")],
+    )
+    .await;
+    let (_, mia) = support::oauth::sign_in_locally(&app, 41, "mia").await;
+    let (_, noor) = support::oauth::sign_in_locally(&app, 42, "noor").await;
+    let mia = mia["access_token"].as_str().unwrap();
+    let noor = noor["access_token"].as_str().unwrap();
+    let tool = "test_input_required_result_multi_round";
+    let accept = |field: &str, value: &str| serde_json::json!({ "action": "accept", "content": { field: value } });
+
+    let first = call_asking(&app, mia, tool, serde_json::json!({})).await;
+    assert_eq!(first["result"]["resultType"], "input_required", "{first}");
+    assert_eq!(
+        first["result"]["inputRequests"]["user_name"]["method"],
+        "elicitation/create"
+    );
+    let state = first["result"]["requestState"].as_str().unwrap().to_owned();
+    let answered = serde_json::json!({
+        "requestState": state,
+        "inputResponses": { "user_name": accept("name", "Ada") },
+    });
+
+    // The state is the user's and the tool's: another user, another tool, or a
+    // changed state is invalid params, and nothing runs.
+    for (token, tool, retry) in [
+        (noor, tool, answered.clone()),
+        (
+            mia,
+            "test_input_required_result_tampered_state",
+            answered.clone(),
+        ),
+        (
+            mia,
+            tool,
+            serde_json::json!({ "requestState": format!("{state}x"), "inputResponses": {} }),
+        ),
+    ] {
+        let reply = call_asking(&app, token, tool, retry).await;
+        assert_eq!(reply["error"]["code"], -32602, "{tool}: {reply}");
+        assert_eq!(reply["id"], 7);
+    }
+
+    // Round two asks the next question and carries the first answer in a new state.
+    let second = call_asking(&app, mia, tool, answered).await;
+    assert_eq!(second["result"]["resultType"], "input_required", "{second}");
+    let inputs = second["result"]["inputRequests"].as_object().unwrap();
+    assert_eq!(inputs.keys().collect::<Vec<_>>(), ["favorite_color"]);
+    let next_state = second["result"]["requestState"].as_str().unwrap();
+    assert_ne!(next_state, state);
+
+    // Round three sends only the new answer; the state supplies the name.
+    let third = call_asking(
+        &app,
+        mia,
+        tool,
+        serde_json::json!({
+            "requestState": next_state,
+            "inputResponses": { "favorite_color": accept("color", "teal") },
+        }),
+    )
+    .await;
+    assert_eq!(third["result"]["resultType"], "complete", "{third}");
+    assert_eq!(third["result"]["content"][0]["text"], "Ada likes teal");
+
+    // A client that cannot elicit is told which capability the tool needs.
+    let resp = stateless(
+        &app,
+        mia,
+        "tools/call",
+        Some(tool),
+        serde_json::json!({ "name": tool, "arguments": {} }),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 400);
+    let reply: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(reply["error"]["code"], -32021);
+    assert_eq!(
+        reply["error"]["data"]["requiredCapabilities"],
+        serde_json::json!({ "elicitation": {} })
+    );
 }

@@ -264,6 +264,15 @@ impl Host {
             .expect("reading the store")
     }
 
+    /// Writes an entry of the `default` store directly, for tests that need a record
+    /// the components would never write themselves.
+    pub fn kv_put(&self, key: &str, value: &[u8]) {
+        self.runtime
+            .kv
+            .set(kv::DEFAULT_STORE, key, value)
+            .expect("writing the store")
+    }
+
     pub fn reset_kv_stats(&self) {
         self.runtime.kv.reset_stats();
     }

@@ -41,6 +41,15 @@ pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Resp
         .map_err(|e| internal(&e))?
         .ok_or_else(invalid)?;
     bearer::verify(&presented, &stored.value, &base.mcp_resource(), now).map_err(|_| invalid())?;
+    // Every scope this endpoint needs; a token without one of them is valid but not
+    // enough (RFC 6750 §3.1), and the challenge names what to ask for.
+    let granted: Vec<&str> = stored.value.scope.split(' ').collect();
+    if !oauth::scope::SUPPORTED
+        .iter()
+        .all(|needed| granted.contains(needed))
+    {
+        return Err(insufficient_scope(base));
+    }
     Ok(Authenticated {
         grant_id: presented.grant_id.to_owned(),
         grant: stored.value,
@@ -50,6 +59,23 @@ pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Resp
 fn internal(e: &dyn std::fmt::Display) -> Response {
     eprintln!("mcp authentication: {e}");
     response::server_error()
+}
+
+fn insufficient_scope(base: &BaseUrl) -> Response {
+    let resource_metadata = base.protected_resource_metadata_url();
+    let needed = oauth::scope::SUPPORTED.join(" ");
+    let challenge = BearerChallenge {
+        error: Some(BearerError::InsufficientScope),
+        description: Some("the access token lacks a scope this endpoint needs"),
+        resource_metadata: &resource_metadata,
+        scope: &needed,
+    };
+    Response::builder()
+        .status(challenge.status())
+        .header("www-authenticate", challenge.header_value())
+        .header("content-type", "application/json")
+        .body(r#"{"error":"insufficient_scope","error_description":"the access token lacks a scope this endpoint needs"}"#)
+        .build()
 }
 
 fn challenge(base: &BaseUrl, invalid_token: Option<&str>) -> Response {

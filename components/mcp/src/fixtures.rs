@@ -3,7 +3,7 @@
 //! `conformance_fixtures` variable is "true", so that the suite can run against the
 //! real component.
 
-use protocol::context::Context;
+use protocol::input::Question;
 use protocol::logging::Level;
 use protocol::prompt::{Argument, message};
 use protocol::resource;
@@ -129,6 +129,19 @@ pub fn add(mut server: Server) -> Server {
                 ]
             },
         )
+        .add(
+            "test_input_required_result_prompt",
+            "Asks the user for context before it is built",
+            vec![],
+            |_, cx| match cx.ask("user_context", form("What context should the prompt use?", "context", "string")) {
+                Ok(answer) => vec![message(
+                    "user",
+                    json!({ "type": "text", "text": format!("Context: {}", answer_field(&answer, "context")) }),
+                )],
+                // The context gives way to the input-required result.
+                Err(_) => Vec::new(),
+            },
+        )
         .add("test_prompt_with_image", "A prompt holding an image", vec![], |_, _| {
             vec![
                 message("user", image()),
@@ -139,7 +152,7 @@ pub fn add(mut server: Server) -> Server {
 }
 
 fn tools(registry: protocol::tool::Registry) -> protocol::tool::Registry {
-    registry
+    let registry = registry
         .register_raw("test_simple_text", "Returns simple text", no_arguments(), |_, _| {
             Ok(text_result("This is a simple text response for testing."))
         })
@@ -196,14 +209,20 @@ fn tools(registry: protocol::tool::Registry) -> protocol::tool::Registry {
         )
         .register_raw(
             "test_streaming_elicitation",
-            "Asks for input; on the stateless revision it says so in its result instead of sending a request",
+            "Asks for a confirmation: over the stream on a session, as an input-required result on the stateless revision",
             no_arguments(),
-            |_, cx| match cx.elicit(json!({
-                "message": "Please confirm",
-                "requestedSchema": { "type": "object", "properties": { "ok": { "type": "boolean" } } },
-            })) {
-                Ok(answer) => Ok(text_result(&format!("Elicitation completed: {answer}"))),
-                Err(e) => Ok(text_result(&format!("No input requested: {e}"))),
+            |_, cx| {
+                let answer = cx.ask("confirmation", confirm("Please confirm"))?;
+                Ok(text_result(&format!("Elicitation completed: {answer}")))
+            },
+        )
+        .register_raw(
+            "test_missing_capability",
+            "Needs the client's sampling capability",
+            no_arguments(),
+            |_, cx| {
+                let answer = cx.ask("question", capital_question())?;
+                Ok(text_result(&format!("Sampled: {}", sampled_text(&answer))))
             },
         )
         .register_raw("test_error_handling", "Always fails", no_arguments(), |_, _| {
@@ -225,14 +244,8 @@ fn tools(registry: protocol::tool::Registry) -> protocol::tool::Registry {
             string_argument("prompt", "The prompt to send"),
             |arguments, cx| {
                 let prompt = arguments["prompt"].as_str().unwrap_or_default();
-                let answer = cx
-                    .sample(json!({
-                        "messages": [{ "role": "user", "content": { "type": "text", "text": prompt } }],
-                        "maxTokens": 100,
-                    }))
-                    .map_err(|e| ToolError(e.to_string()))?;
-                let text = answer["content"]["text"].as_str().unwrap_or_default();
-                Ok(text_result(&format!("LLM response: {text}")))
+                let answer = cx.ask("answer", sample(prompt))?;
+                Ok(text_result(&format!("LLM response: {}", sampled_text(&answer))))
             },
         )
         .register_raw(
@@ -240,7 +253,7 @@ fn tools(registry: protocol::tool::Registry) -> protocol::tool::Registry {
             "Asks the user for information",
             string_argument("message", "What to ask"),
             |arguments, cx| {
-                let answer = elicit(cx, json!({
+                let answer = cx.ask("form", Question::Elicit(json!({
                     "message": arguments["message"].as_str().unwrap_or_default(),
                     "requestedSchema": {
                         "type": "object",
@@ -250,7 +263,7 @@ fn tools(registry: protocol::tool::Registry) -> protocol::tool::Registry {
                         },
                         "required": ["username", "email"],
                     },
-                }))?;
+                })))?;
                 Ok(text_result(&format!(
                     "User response: action={}, content={}",
                     answer["action"].as_str().unwrap_or_default(),
@@ -263,7 +276,7 @@ fn tools(registry: protocol::tool::Registry) -> protocol::tool::Registry {
             "Asks with default values",
             no_arguments(),
             |_, cx| {
-                let answer = elicit(cx, json!({
+                let answer = cx.ask("form", Question::Elicit(json!({
                     "mode": "form",
                     "message": "Please review and update the form fields with defaults",
                     "requestedSchema": {
@@ -277,7 +290,7 @@ fn tools(registry: protocol::tool::Registry) -> protocol::tool::Registry {
                         },
                         "required": [],
                     },
-                }))?;
+                })))?;
                 Ok(text_result(&format!("Elicitation completed: {answer}")))
             },
         )
@@ -286,7 +299,7 @@ fn tools(registry: protocol::tool::Registry) -> protocol::tool::Registry {
             "Asks with each kind of enum",
             no_arguments(),
             |_, cx| {
-                let answer = elicit(cx, json!({
+                let answer = cx.ask("form", Question::Elicit(json!({
                     "mode": "form",
                     "message": "Please select options from the enum fields",
                     "requestedSchema": {
@@ -308,12 +321,219 @@ fn tools(registry: protocol::tool::Registry) -> protocol::tool::Registry {
                         },
                         "required": [],
                     },
-                }))?;
+                })))?;
                 Ok(text_result(&format!("Elicitation completed: {answer}")))
+            },
+        )
+        .register_raw(
+            "test_custom_header",
+            "Echoes a region that clients also send in the Mcp-Param-Region header",
+            json!({
+                "type": "object",
+                "properties": {
+                    "region": { "type": "string", "description": "Any text", "x-mcp-header": "Region" },
+                },
+                "required": ["region"],
+            }),
+            |arguments, _| {
+                Ok(text_result(&format!("Region: {}", arguments["region"].as_str().unwrap_or_default())))
+            },
+        )
+        .register_raw(
+            "json_schema_2020_12_tool",
+            "Tool with JSON Schema 2020-12 features",
+            json_schema_2020_12(),
+            |arguments, _| Ok(text_result(&format!("Received: {arguments}"))),
+        );
+    input_required_tools(registry)
+}
+
+/// An input schema using the 2020-12 vocabulary the suite checks is passed through
+/// untouched: `$schema`, `$defs` with an `$anchor`, composition and conditionals.
+fn json_schema_2020_12() -> Value {
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "$defs": {
+            "address": {
+                "$anchor": "addressDef",
+                "type": "object",
+                "properties": { "street": { "type": "string" }, "city": { "type": "string" } },
+            },
+        },
+        "properties": {
+            "name": { "type": "string" },
+            "address": { "$ref": "#/$defs/address" },
+            "contactMethod": { "type": "string", "enum": ["phone", "email"] },
+            "phone": { "type": "string" },
+            "email": { "type": "string" },
+        },
+        "allOf": [{ "anyOf": [{ "required": ["phone"] }, { "required": ["email"] }] }],
+        "if": { "properties": { "contactMethod": { "const": "phone" } }, "required": ["contactMethod"] },
+        "then": { "required": ["phone"] },
+        "else": { "required": ["email"] },
+        "additionalProperties": false,
+    })
+}
+
+/// The tools and the prompt of the input-required scenarios (2026-07-28): each asks
+/// through `Context::ask`, so on a 2025-era session the same code sends its questions
+/// over the stream instead.
+fn input_required_tools(registry: protocol::tool::Registry) -> protocol::tool::Registry {
+    registry
+        .register_raw(
+            "test_input_required_result_elicitation",
+            "Asks the user's name",
+            no_arguments(),
+            |_, cx| {
+                let answer = cx.ask("user_name", ask_name())?;
+                Ok(text_result(&format!(
+                    "Hello, {}!",
+                    answer_field(&answer, "name")
+                )))
+            },
+        )
+        .register_raw(
+            "test_input_required_result_sampling",
+            "Asks the client's model a question",
+            no_arguments(),
+            |_, cx| {
+                let answer = cx.ask("capital_question", capital_question())?;
+                Ok(text_result(&format!(
+                    "The model says: {}",
+                    sampled_text(&answer)
+                )))
+            },
+        )
+        .register_raw(
+            "test_input_required_result_list_roots",
+            "Lists the client's roots",
+            no_arguments(),
+            |_, cx| {
+                let answer = cx.ask("client_roots", Question::ListRoots)?;
+                Ok(text_result(&format!("Roots: {}", answer["roots"])))
+            },
+        )
+        .register_raw(
+            "test_input_required_result_request_state",
+            "Asks for a confirmation, keeping state across rounds",
+            no_arguments(),
+            |_, cx| {
+                let answer = cx.ask("confirm", confirm("Please confirm to continue"))?;
+                Ok(text_result(&format!(
+                    "state-ok: confirmed={}",
+                    answer_field(&answer, "ok")
+                )))
+            },
+        )
+        .register_raw(
+            "test_input_required_result_multiple_inputs",
+            "Asks for a name, a completion and the roots in one round",
+            no_arguments(),
+            |_, cx| {
+                let name = cx.ask("user_name", ask_name());
+                let greeting = cx.ask("greeting", sample("Write a one-line greeting."));
+                let roots = cx.ask("client_roots", Question::ListRoots);
+                let (name, greeting, roots) = (name?, greeting?, roots?);
+                Ok(text_result(&format!(
+                    "{} / {} / {} roots",
+                    answer_field(&name, "name"),
+                    sampled_text(&greeting),
+                    roots["roots"].as_array().map_or(0, Vec::len),
+                )))
+            },
+        )
+        .register_raw(
+            "test_input_required_result_multi_round",
+            "Asks a name, then a favourite colour",
+            no_arguments(),
+            |_, cx| {
+                let name = cx.ask("user_name", ask_name())?;
+                let color = cx.ask(
+                    "favorite_color",
+                    form("What is your favourite colour?", "color", "string"),
+                )?;
+                Ok(text_result(&format!(
+                    "{} likes {}",
+                    answer_field(&name, "name"),
+                    answer_field(&color, "color")
+                )))
+            },
+        )
+        .register_raw(
+            "test_input_required_result_tampered_state",
+            "Asks for a confirmation; a retry with an altered state is refused",
+            no_arguments(),
+            |_, cx| {
+                let answer = cx.ask("confirm", confirm("Please confirm"))?;
+                Ok(text_result(&format!(
+                    "confirmed={}",
+                    answer_field(&answer, "ok")
+                )))
+            },
+        )
+        .register_raw(
+            "test_input_required_result_capabilities",
+            "Asks only what the client declared it can answer",
+            no_arguments(),
+            |_, cx| {
+                let capabilities = cx.client_capabilities;
+                let sampled = capabilities
+                    .sampling
+                    .then(|| cx.ask("capital_question", capital_question()));
+                let elicited = capabilities
+                    .elicitation
+                    .then(|| cx.ask("user_name", ask_name()));
+                let sampled = sampled.transpose()?;
+                let elicited = elicited.transpose()?;
+                Ok(text_result(&format!(
+                    "sampling: {}, elicitation: {}",
+                    sampled.is_some(),
+                    elicited.is_some()
+                )))
             },
         )
 }
 
-fn elicit(cx: &Context, params: Value) -> Result<Value, ToolError> {
-    cx.elicit(params).map_err(|e| ToolError(e.to_string()))
+fn form(message: &str, field: &str, kind: &str) -> Question {
+    Question::Elicit(json!({
+        "message": message,
+        "requestedSchema": {
+            "type": "object",
+            "properties": { field: { "type": kind } },
+            "required": [field],
+        },
+    }))
+}
+
+fn ask_name() -> Question {
+    form("What is your name?", "name", "string")
+}
+
+fn confirm(message: &str) -> Question {
+    form(message, "ok", "boolean")
+}
+
+fn sample(prompt: &str) -> Question {
+    Question::Sample(json!({
+        "messages": [{ "role": "user", "content": { "type": "text", "text": prompt } }],
+        "maxTokens": 100,
+    }))
+}
+
+fn capital_question() -> Question {
+    sample("What is the capital of France?")
+}
+
+fn sampled_text(answer: &Value) -> &str {
+    answer["content"]["text"].as_str().unwrap_or_default()
+}
+
+/// A field of an accepted form, as text ("" when the user declined).
+fn answer_field(answer: &Value, field: &str) -> String {
+    match &answer["content"][field] {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }

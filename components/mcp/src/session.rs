@@ -25,6 +25,8 @@ pub struct SessionRecord {
     pub sampling: bool,
     #[serde(default)]
     pub elicitation: bool,
+    #[serde(default)]
+    pub roots: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,
 }
@@ -34,6 +36,7 @@ impl SessionRecord {
         ClientCapabilities {
             sampling: self.sampling,
             elicitation: self.elicitation,
+            roots: self.roots,
         }
     }
 

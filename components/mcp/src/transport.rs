@@ -2,8 +2,9 @@
 //! passes before its message is read.
 
 use platform::kv::SpinKv;
-use platform::{clock, response};
+use platform::{clock, config, response};
 use protocol::context::{ClientCapabilities, Context};
+use protocol::input::{self, Round};
 use protocol::jsonrpc::{self, Error, Incoming, code};
 use protocol::server::Server;
 use protocol::{stateless, version};
@@ -135,6 +136,7 @@ fn initialize(
             .to_owned(),
         sampling: capabilities.sampling,
         elicitation: capabilities.elicitation,
+        roots: capabilities.roots,
         log_level: None,
     };
     match session::open(kv, record, clock::now()) {
@@ -216,10 +218,31 @@ fn stateless_post(
         );
         return reply.send(refuse(404, &error));
     }
+    if method == "tools/call"
+        && let Some(name) = params.get("name").and_then(Value::as_str)
+        && let Some(declared) = server.tools.param_headers(name)
+        && let Err((status, error)) = stateless::check_param_headers(
+            &RequestHeaders(req),
+            &declared,
+            &protocol::tool::arguments(&params),
+        )
+    {
+        return reply.send(refuse(status, &error));
+    }
+    let key = request_state_key;
+    let round = if input::may_ask(&method) {
+        match Round::open(&caller.grant.user_id, &method, &params, &key, clock::now()) {
+            Ok(round) => Some(round),
+            Err(error) => return reply.send(refuse(400, &error)),
+        }
+    } else {
+        None
+    };
     let peer = peer::StatelessPeer { reply: &reply };
     let context = Context {
         log_level: meta.log_level,
         progress_token: meta.progress_token,
+        round,
         ..context(&caller, meta.capabilities, None, None, &peer)
     };
     let outcome = if method == "server/discover" {
@@ -231,7 +254,15 @@ fn stateless_post(
     let outcome = outcome
         .map(|result| stateless::finish(&method, result))
         .map_err(stateless::finish_error);
-    reply.finish(200, &answer(&id, outcome));
+    let status = outcome.as_ref().err().map_or(200, stateless::status);
+    reply.finish(status, &answer(&id, outcome));
+}
+
+/// The key that seals `requestState`, read only by requests that carry or receive one.
+fn request_state_key() -> Result<Vec<u8>, String> {
+    let kv = SpinKv::open_default().map_err(|e| e.to_string())?;
+    let server_key = config::server_key(&kv).map_err(|e| e.to_string())?;
+    Ok(input::state_key(&server_key))
 }
 
 /// A request's headers, as the stateless checks read them.
@@ -281,6 +312,8 @@ fn context<'a>(
         progress_token,
         client_capabilities,
         peer,
+        round: None,
+        halt: Default::default(),
     }
 }
 

@@ -1,10 +1,15 @@
 //! What a handler knows about the request it serves, and how it talks back to the client
-//! before its result is ready: progress, log messages, and requests of its own
-//! (sampling, elicitation).
+//! before its result is ready: progress, log messages, and questions of its own
+//! (elicitation, sampling, roots).
+
+use std::cell::RefCell;
 
 use serde_json::{Value, json};
 
+use crate::input::{Question, Round};
+use crate::jsonrpc::{Error, code};
 use crate::logging::Level;
+use crate::tool::ToolError;
 
 /// The channel back to the client while a request is being answered. The transport
 /// implements it: events go on the request's SSE stream, answers to server requests
@@ -50,6 +55,7 @@ impl Peer for Silent {
 pub struct ClientCapabilities {
     pub sampling: bool,
     pub elicitation: bool,
+    pub roots: bool,
 }
 
 impl ClientCapabilities {
@@ -62,6 +68,46 @@ impl ClientCapabilities {
         Self {
             sampling: has("sampling"),
             elicitation: has("elicitation"),
+            roots: has("roots"),
+        }
+    }
+
+    /// Whether the client declared the capability `name`.
+    pub fn has(&self, name: &str) -> bool {
+        match name {
+            "sampling" => self.sampling,
+            "elicitation" => self.elicitation,
+            "roots" => self.roots,
+            _ => false,
+        }
+    }
+}
+
+/// Why a handler's own result gives way to something else once it returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Halt {
+    /// Questions are open: the answer is an `input_required` result (2026-07-28).
+    InputRequired,
+    /// A question needs a capability the client did not declare (`-32021`).
+    MissingCapability(&'static str),
+    /// An answer the client sent does not fit its question (`-32602`).
+    InvalidAnswer(String),
+}
+
+impl Halt {
+    /// The JSON-RPC error this halt stands for; `None` for open questions.
+    pub fn error(&self) -> Option<Error> {
+        match self {
+            Halt::InputRequired => None,
+            Halt::MissingCapability(capability) => {
+                let mut error = Error::new(
+                    code::MISSING_CAPABILITY,
+                    format!("this request needs the client's {capability} capability"),
+                );
+                error.data = Some(json!({ "requiredCapabilities": { *capability: {} } }));
+                Some(error)
+            }
+            Halt::InvalidAnswer(message) => Some(Error::new(code::INVALID_PARAMS, message)),
         }
     }
 }
@@ -82,6 +128,13 @@ pub struct Context<'a> {
     pub progress_token: Option<Value>,
     pub client_capabilities: ClientCapabilities,
     pub peer: &'a dyn Peer,
+    /// On 2026-07-28, where the server cannot send requests, questions are answered
+    /// across rounds of the same request; `None` on the 2025-era revisions, where
+    /// [`Context::ask`] sends the question and waits.
+    pub round: Option<Round<'a>>,
+    /// Set by [`Context::ask`] when the handler cannot finish: its result is then
+    /// replaced (see [`Halt`]).
+    pub halt: RefCell<Option<Halt>>,
 }
 
 impl Context<'_> {
@@ -110,20 +163,71 @@ impl Context<'_> {
         }
     }
 
-    /// Asks the client's model for a completion (`sampling/createMessage`).
-    pub fn sample(&self, params: Value) -> Result<Value, PeerError> {
-        if !self.client_capabilities.sampling {
-            return Err(PeerError::NotSupported("sampling"));
+    /// The client's answer to `question`, which `key` names among this handler's
+    /// questions. On 2025-era revisions the question is sent on the request's stream
+    /// and the answer awaited. On 2026-07-28 the answer comes with a later round of the
+    /// same request: until then `ask` fails, the handler's result is discarded, and the
+    /// client receives an `input_required` result listing every question asked this
+    /// round. Ask all the questions a round needs before using `?` on any of them:
+    ///
+    /// ```text
+    /// let name = cx.ask("name", Question::Elicit(form));
+    /// let roots = cx.ask("roots", Question::ListRoots);
+    /// let (name, roots) = (name?, roots?);
+    /// ```
+    ///
+    /// Asking for a capability the client did not declare fails the request with
+    /// `-32021`; check [`Context::client_capabilities`] first to do without it.
+    pub fn ask(&self, key: &str, question: Question) -> Result<Value, ToolError> {
+        let capability = question.capability();
+        if !self.client_capabilities.has(capability) {
+            self.stop(Halt::MissingCapability(capability));
+            return Err(ToolError(format!(
+                "the client did not declare the {capability} capability"
+            )));
         }
-        self.peer.request("sampling/createMessage", params)
+        let Some(round) = &self.round else {
+            return self
+                .peer
+                .request(question.method(), question.params())
+                .map_err(|e| ToolError(e.to_string()));
+        };
+        match round.answer(key, &question) {
+            Ok(Some(answer)) => Ok(answer),
+            Ok(None) => {
+                self.stop(Halt::InputRequired);
+                Err(ToolError(format!(
+                    "waiting for the client to answer {key:?}"
+                )))
+            }
+            Err(message) => {
+                self.stop(Halt::InvalidAnswer(message.clone()));
+                Err(ToolError(message))
+            }
+        }
     }
 
-    /// Asks the user for input through the client (`elicitation/create`).
-    pub fn elicit(&self, params: Value) -> Result<Value, PeerError> {
-        if !self.client_capabilities.elicitation {
-            return Err(PeerError::NotSupported("elicitation"));
+    /// Records why the handler cannot finish; the first error outranks open questions.
+    fn stop(&self, halt: Halt) {
+        let mut current = self.halt.borrow_mut();
+        if matches!(*current, None | Some(Halt::InputRequired)) {
+            *current = Some(halt);
         }
-        self.peer.request("elicitation/create", params)
+    }
+
+    /// What replaces the handler's own outcome, if anything: the `input_required`
+    /// result for open questions, or the error that stopped it.
+    pub fn settle(&self, outcome: Result<Value, Error>) -> Result<Value, Error> {
+        match self.halt.take() {
+            None => outcome,
+            Some(Halt::InputRequired) => match &self.round {
+                Some(round) => round.input_required(),
+                None => outcome,
+            },
+            Some(halt) => Err(halt.error().unwrap_or_else(|| {
+                Error::new(code::INTERNAL_ERROR, "the request could not finish")
+            })),
+        }
     }
 }
 
@@ -160,6 +264,8 @@ pub(crate) mod testing {
             progress_token: None,
             client_capabilities: ClientCapabilities::default(),
             peer,
+            round: None,
+            halt: RefCell::default(),
         }
     }
 }
@@ -191,21 +297,55 @@ mod tests {
     }
 
     #[test]
-    fn requests_need_the_clients_capability() {
+    fn questions_go_to_the_peer_on_sessions_and_need_the_capability() {
         let peer = Recorder {
             answer: Some(json!({"action": "decline"})),
             ..Default::default()
         };
         let mut cx = context(&peer);
+        let form = || Question::Elicit(json!({"message": "?"}));
+        assert!(cx.ask("a", form()).is_err());
+        let error = cx.settle(Ok(json!({}))).unwrap_err();
+        assert_eq!(error.code, code::MISSING_CAPABILITY);
         assert_eq!(
-            cx.elicit(json!({})),
-            Err(PeerError::NotSupported("elicitation"))
+            error.data.unwrap(),
+            json!({"requiredCapabilities": {"elicitation": {}}})
         );
         cx.client_capabilities = ClientCapabilities::from_json(Some(&json!({"elicitation": {}})));
-        assert_eq!(cx.elicit(json!({})), Ok(json!({"action": "decline"})));
+        assert_eq!(cx.ask("a", form()), Ok(json!({"action": "decline"})));
+        assert_eq!(cx.settle(Ok(json!(1))), Ok(json!(1)));
+        assert_eq!(peer.sent.borrow()[0].0, "elicitation/create");
+    }
+
+    #[test]
+    fn on_the_stateless_revision_open_questions_replace_the_result() {
+        let peer = Recorder::default();
+        let key = || Ok(b"k".to_vec());
+        let params = json!({"name": "t", "inputResponses": {"bad": {"action": "maybe"}}});
+        let round = Round::open("u", "tools/call", params.as_object().unwrap(), &key, 1).unwrap();
+        let cx = Context {
+            client_capabilities: ClientCapabilities::from_json(Some(
+                &json!({"elicitation": {}, "roots": {}}),
+            )),
+            round: Some(round),
+            ..context(&peer)
+        };
+        let name = cx.ask("name", Question::Elicit(json!({"message": "?"})));
+        let roots = cx.ask("roots", Question::ListRoots);
+        assert!(name.is_err() && roots.is_err());
+        let result = cx.settle(Ok(json!({"content": []}))).unwrap();
+        assert_eq!(result["resultType"], "input_required");
+        assert_eq!(result["inputRequests"].as_object().unwrap().len(), 2);
+        assert!(
+            peer.sent.borrow().is_empty(),
+            "nothing is sent to the client"
+        );
+        // An answer of the wrong shape outranks open questions.
+        let _ = cx.ask("other", Question::Elicit(json!({})));
+        let _ = cx.ask("bad", Question::Elicit(json!({})));
         assert_eq!(
-            cx.sample(json!({})),
-            Err(PeerError::NotSupported("sampling"))
+            cx.settle(Ok(json!({}))).unwrap_err().code,
+            code::INVALID_PARAMS
         );
     }
 }

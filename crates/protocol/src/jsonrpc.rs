@@ -12,6 +12,8 @@ pub mod code {
     pub const INTERNAL_ERROR: i64 = -32603;
     /// MCP 2026-07-28: a header disagrees with the body (or is missing).
     pub const HEADER_MISMATCH: i64 = -32020;
+    /// MCP 2026-07-28: the request needs a client capability it did not declare.
+    pub const MISSING_CAPABILITY: i64 = -32021;
     /// MCP 2026-07-28: the protocol version is not one this server speaks.
     pub const UNSUPPORTED_VERSION: i64 = -32022;
 }

@@ -54,7 +54,9 @@ impl Server {
                 let (tools, next) = page(self.tools.len(), params, |s, n| self.tools.page(s, n))?;
                 Ok(with_cursor(json!({ "tools": tools }), next))
             }
-            "tools/call" => self.call_tool(params, context),
+            // The handlers that may ask the client something: their outcome gives way
+            // to open questions or to what stopped them.
+            "tools/call" => context.settle(self.call_tool(params, context)),
             "resources/list" => {
                 let all = self.resources.list();
                 let (resources, next) = page(all.len(), params, |s, n| slice(&all, s, n))?;
@@ -67,7 +69,8 @@ impl Server {
             }
             "resources/read" => {
                 let uri = uri(params)?;
-                Ok(json!({ "contents": self.resources.read(uri, context)? }))
+                let contents = self.resources.read(uri, context);
+                context.settle(contents.map(|contents| json!({ "contents": contents })))
             }
             "resources/subscribe" | "resources/unsubscribe" => {
                 // The resources served here do not change while a client watches them, so
@@ -84,7 +87,7 @@ impl Server {
                 let (prompts, next) = page(all.len(), params, |s, n| slice(&all, s, n))?;
                 Ok(with_cursor(json!({ "prompts": prompts }), next))
             }
-            "prompts/get" => self.prompts.get(params, context),
+            "prompts/get" => context.settle(self.prompts.get(params, context)),
             "completion/complete" => self.complete(params),
             "logging/setLevel" => crate::logging::requested_level(params).map(|_| json!({})),
             _ => Err(Error::new(

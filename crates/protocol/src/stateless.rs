@@ -125,6 +125,82 @@ pub fn check(
     })
 }
 
+/// Checks the `Mcp-Param-<Header>` headers of a `tools/call` against its arguments:
+/// each argument the tool declares with `x-mcp-header` (`declared`, as
+/// `(property, Header)`) must be repeated in its header when the call gives it, as the
+/// value itself or base64-encoded as `=?base64?…?=`.
+pub fn check_param_headers(
+    headers: &impl Headers,
+    declared: &[(String, String)],
+    arguments: &Value,
+) -> Result<(), Refusal> {
+    for (property, header) in declared {
+        let argument = match arguments.get(property) {
+            None | Some(Value::Null) => continue,
+            Some(argument) => argument,
+        };
+        let name = format!("mcp-param-{}", header.to_ascii_lowercase());
+        let matches = headers
+            .get(&name)
+            .and_then(param_value)
+            .is_some_and(|value| same_value(&value, argument));
+        if !matches {
+            return Err((
+                400,
+                Error::new(
+                    code::HEADER_MISMATCH,
+                    format!(
+                        "Mcp-Param-{header} must be present and equal the argument {property:?}"
+                    ),
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A header value as sent: literal, or `=?base64?…?=` holding UTF-8 in padded base64.
+/// `None` when the encoded form does not decode.
+fn param_value(raw: &str) -> Option<String> {
+    use base64::Engine as _;
+    let raw = trim(raw);
+    match raw
+        .strip_prefix("=?base64?")
+        .and_then(|rest| rest.strip_suffix("?="))
+    {
+        Some(encoded) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .ok()?;
+            String::from_utf8(bytes).ok()
+        }
+        None => Some(raw.to_owned()),
+    }
+}
+
+/// Whether a header value stands for `argument`: the same text, number or boolean.
+fn same_value(value: &str, argument: &Value) -> bool {
+    match argument {
+        Value::String(text) => value == text,
+        Value::Number(number) => value
+            .parse::<f64>()
+            .is_ok_and(|parsed| Some(parsed) == number.as_f64()),
+        Value::Bool(flag) => value == if *flag { "true" } else { "false" },
+        // Only primitives can be repeated in a header.
+        Value::Array(_) | Value::Object(_) | Value::Null => false,
+    }
+}
+
+/// The HTTP status of an error answer on this revision: a missing client capability
+/// is the client's mistake (400); other errors ride on a 200 like results.
+pub fn status(error: &Error) -> u16 {
+    if error.code == code::MISSING_CAPABILITY {
+        400
+    } else {
+        200
+    }
+}
+
 /// The error for a protocol version this server does not speak, listing those it does.
 pub fn unsupported_version(requested: &str) -> Error {
     let mut error = Error::new(code::UNSUPPORTED_VERSION, "Unsupported protocol version");
@@ -176,9 +252,11 @@ pub fn discover(server: &Server) -> Value {
 /// lists and reads. Results are per user (behind the token), so never `public`.
 pub fn finish(method: &str, mut result: Value) -> Value {
     if let Value::Object(fields) = &mut result {
-        fields
-            .entry("resultType")
-            .or_insert_with(|| json!("complete"));
+        if fields.contains_key("resultType") {
+            // An `input_required` result: nothing in it may be cached.
+            return result;
+        }
+        fields.insert("resultType".into(), json!("complete"));
         let ttl = match method {
             "tools/list"
             | "resources/list"
@@ -315,6 +393,53 @@ mod tests {
         let mut bad_level = full_meta();
         bad_level[META_LOG_LEVEL] = json!("loud");
         assert_eq!(code_of(&good(), bad_level), (400, code::INVALID_PARAMS));
+    }
+
+    #[test]
+    fn param_headers_repeat_their_arguments_literally_or_in_base64() {
+        let declared = vec![("region".to_owned(), "Region".to_owned())];
+        let check_with = |header: Option<&'static str>, argument: Value| {
+            let h = match header {
+                Some(value) => headers(&[("mcp-param-region", value)]),
+                None => headers(&[]),
+            };
+            check_param_headers(&h, &declared, &json!({ "region": argument }))
+                .map_err(|(status, error)| (status, error.code))
+        };
+        let refused = Err((400, code::HEADER_MISMATCH));
+        assert_eq!(
+            check_with(Some("=?base64?SGVsbG8=?="), json!("Hello")),
+            Ok(())
+        );
+        assert_eq!(check_with(Some(" Hello "), json!("Hello")), Ok(()));
+        assert_eq!(check_with(Some("SGVsbG8="), json!("SGVsbG8=")), Ok(()));
+        assert_eq!(
+            check_with(Some("=?base64?SGVsbG8="), json!("=?base64?SGVsbG8=")),
+            Ok(())
+        );
+        assert_eq!(check_with(Some("42"), json!(42)), Ok(()));
+        assert_eq!(check_with(Some("true"), json!(true)), Ok(()));
+        assert_eq!(check_with(None, Value::Null), Ok(()));
+        assert_eq!(
+            check_with(Some("=?base64?SGVsbG8?=?="), json!("Hello")),
+            refused
+        );
+        assert_eq!(
+            check_with(Some("=?base64?SGVsbG8?="), json!("Hello")),
+            refused
+        );
+        assert_eq!(
+            check_with(Some("=?base64?SGVs!!!bG8=?="), json!("Hello")),
+            refused
+        );
+        assert_eq!(
+            check_with(Some("=?base64?/w==?="), json!("\u{ff}")),
+            refused
+        );
+        assert_eq!(check_with(Some("Hello"), json!("hello")), refused);
+        assert_eq!(check_with(None, json!("test-value")), refused);
+        assert_eq!(status(&Error::new(code::MISSING_CAPABILITY, "")), 400);
+        assert_eq!(status(&Error::new(code::INVALID_PARAMS, "")), 200);
     }
 
     #[test]

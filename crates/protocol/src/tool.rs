@@ -55,6 +55,11 @@ pub trait Tool {
     const DESCRIPTION: &'static str;
     type Input: DeserializeOwned + JsonSchema;
     type Output: Serialize + JsonSchema;
+    /// Arguments that 2026-07-28 clients also send as `Mcp-Param-<Header>` headers, so
+    /// that proxies can route on them without reading the body: `(property, Header)`.
+    /// Each becomes an `x-mcp-header` in the input schema, and the server refuses a call
+    /// whose header disagrees with its argument.
+    const PARAM_HEADERS: &'static [(&'static str, &'static str)] = &[];
 
     fn call(&self, input: Self::Input, context: &Context) -> Result<Self::Output, ToolError>;
 }
@@ -68,6 +73,9 @@ struct Entry {
     name: &'static str,
     description: &'static str,
     input_schema: Schema,
+    /// `(property, Header)` pairs a derived schema gets as `x-mcp-header`; a given
+    /// schema carries its own.
+    param_headers: &'static [(&'static str, &'static str)],
     output_schema: Option<Schema>,
     call: Handler,
 }
@@ -121,6 +129,7 @@ impl Registry {
             name: T::NAME,
             description: T::DESCRIPTION,
             input_schema: Schema::Derived(object_schema::<T::Input>),
+            param_headers: T::PARAM_HEADERS,
             output_schema: Some(Schema::Derived(object_schema::<T::Output>)),
             call: Box::new(call),
         });
@@ -140,6 +149,7 @@ impl Registry {
             name,
             description,
             input_schema: Schema::Given(input_schema),
+            param_headers: &[],
             output_schema: None,
             call: Box::new(move |arguments, context| {
                 call(arguments, context).unwrap_or_else(|ToolError(message)| error_result(&message))
@@ -171,6 +181,20 @@ impl Registry {
             .collect()
     }
 
+    /// The arguments of tool `name` that must be repeated in headers, as
+    /// `(property, header)`; `None` when there is no such tool.
+    pub fn param_headers(&self, name: &str) -> Option<Vec<(String, String)>> {
+        let tool = self.tools.iter().find(|t| t.name == name)?;
+        Some(match &tool.input_schema {
+            Schema::Derived(_) => tool
+                .param_headers
+                .iter()
+                .map(|(property, header)| ((*property).to_owned(), (*header).to_owned()))
+                .collect(),
+            Schema::Given(schema) => headers_in(schema),
+        })
+    }
+
     /// Calls the tool `name`; `None` when there is no such tool.
     pub fn call(&self, name: &str, arguments: Value, context: &Context) -> Option<CallResult> {
         let tool = self.tools.iter().find(|t| t.name == name)?;
@@ -180,16 +204,36 @@ impl Registry {
 
 impl Entry {
     fn describe(&self) -> Value {
+        let mut input_schema = self.input_schema.to_value();
+        for (property, header) in self.param_headers {
+            if let Some(declared) = input_schema["properties"].get_mut(*property) {
+                declared["x-mcp-header"] = json!(header);
+            }
+        }
         let mut tool = json!({
             "name": self.name,
             "description": self.description,
-            "inputSchema": self.input_schema.to_value(),
+            "inputSchema": input_schema,
         });
         if let Some(output) = &self.output_schema {
             tool["outputSchema"] = output.to_value();
         }
         tool
     }
+}
+
+/// The `x-mcp-header` declarations among a schema's top-level properties.
+fn headers_in(schema: &Value) -> Vec<(String, String)> {
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    properties
+        .iter()
+        .filter_map(|(property, declared)| {
+            let header = declared.get("x-mcp-header")?.as_str()?;
+            Some((property.clone(), header.to_owned()))
+        })
+        .collect()
 }
 
 /// A tool result holding one text block.
@@ -293,5 +337,42 @@ mod tests {
                 .starts_with("invalid arguments")
         );
         assert!(tools.call("nope", json!({}), &context()).is_none());
+    }
+
+    struct Routed;
+
+    impl Tool for Routed {
+        const NAME: &'static str = "routed";
+        const DESCRIPTION: &'static str = "Has a header.";
+        const PARAM_HEADERS: &'static [(&'static str, &'static str)] = &[("a", "First")];
+        type Input = Pair;
+        type Output = Sum;
+        fn call(&self, input: Pair, _: &Context) -> Result<Sum, ToolError> {
+            Ok(Sum { sum: input.a })
+        }
+    }
+
+    #[test]
+    fn header_parameters_are_declared_in_the_schema_and_known_at_call_time() {
+        let tools = Registry::new().register(Routed).register_raw(
+            "raw",
+            "Given schema.",
+            json!({"type": "object", "properties": {"r": {"type": "string", "x-mcp-header": "Region"}, "s": {"type": "string"}}}),
+            |_, _| Ok(text_result("ok")),
+        );
+        let list = tools.list();
+        assert_eq!(
+            list[0]["inputSchema"]["properties"]["a"]["x-mcp-header"],
+            "First"
+        );
+        assert!(
+            list[0]["inputSchema"]["properties"]["b"]
+                .get("x-mcp-header")
+                .is_none()
+        );
+        let pair = |p: &str, h: &str| vec![(p.to_owned(), h.to_owned())];
+        assert_eq!(tools.param_headers("routed"), Some(pair("a", "First")));
+        assert_eq!(tools.param_headers("raw"), Some(pair("r", "Region")));
+        assert_eq!(tools.param_headers("nope"), None);
     }
 }
