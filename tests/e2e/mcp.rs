@@ -186,6 +186,23 @@ async fn tampered_misused_and_foreign_tokens_are_refused() {
     refused(post_mcp(&app, Some(&format!("Bearer {refresh}"))).await);
     // Not a bearer header at all.
     refused(post_mcp(&app, Some(&format!("Basic {access}"))).await);
+    // Genuinely signed with the grant's key, but expired a second ago.
+    let (key, record) = app
+        .host
+        .kv_snapshot()
+        .into_iter()
+        .find(|(key, _)| key.starts_with("gr:"))
+        .expect("the sign-in stored a grant");
+    let grant: oauth::grant::GrantRecord = serde_json::from_slice(&record).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expired = grant.access_token(&key["gr:".len()..], now - 1).unwrap();
+    refused(post_mcp(&app, Some(&format!("Bearer {expired}"))).await);
+    let fresh = grant.access_token(&key["gr:".len()..], now + 60).unwrap();
+    let resp = post_mcp(&app, Some(&format!("Bearer {fresh}"))).await;
+    assert_eq!(resp.status(), 200, "the same key and a later expiry pass");
 
     // The same token at a server whose resource is another URL (same store).
     let dir = app.shutdown().await;
@@ -862,7 +879,17 @@ async fn input_required_rounds_carry_answers_in_a_state_bound_to_user_and_tool()
     }
 
     // Round two asks the next question and carries the first answer in a new state.
+    // It reads the grant and the server key (once, to open one state and seal the
+    // next), and writes nothing.
+    app.host.reset_kv_stats();
     let second = call_asking(&app, mia, tool, answered).await;
+    assert_eq!(
+        app.host.kv_stats(),
+        test_host::kv::KvStats {
+            reads: 2,
+            writes: 0
+        }
+    );
     assert_eq!(second["result"]["resultType"], "input_required", "{second}");
     let inputs = second["result"]["inputRequests"].as_object().unwrap();
     assert_eq!(inputs.keys().collect::<Vec<_>>(), ["favorite_color"]);

@@ -10,7 +10,7 @@
 //! them elsewhere. The state is a seal, not a secret: it holds only what the client
 //! itself answered.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -86,6 +86,8 @@ pub struct Round<'a> {
     asked: RefCell<Map<String, Value>>,
     binding: Binding,
     key: StateKey<'a>,
+    /// The key once loaded: a round that opens a state and seals the next loads it once.
+    loaded_key: OnceCell<Vec<u8>>,
     now: u64,
 }
 
@@ -131,38 +133,44 @@ impl<'a> Round<'a> {
             user: user.to_owned(),
             request: format!("{method} {named}"),
         };
-        let mut answers = match params.get("inputResponses") {
+        let answers = match params.get("inputResponses") {
             None => Map::new(),
             Some(Value::Object(responses)) => responses.clone(),
             Some(_) => return Err(invalid("params.inputResponses must be an object")),
         };
-        match params.get("requestState") {
-            None => {}
-            Some(Value::String(sealed)) => {
-                let key = key().map_err(|e| {
-                    eprintln!("mcp request state: {e}");
-                    Error::new(
-                        code::INTERNAL_ERROR,
-                        "the request state could not be checked",
-                    )
-                })?;
-                let state = open(sealed, &key, &binding, now).ok_or_else(|| {
-                    invalid(
-                        "params.requestState was altered, has expired, or belongs to another request",
-                    )
-                })?;
-                answers.extend(state.answers);
-            }
-            Some(_) => return Err(invalid("params.requestState must be a string")),
-        }
-        Ok(Self {
+        let mut round = Self {
             answers,
             used: RefCell::default(),
             asked: RefCell::default(),
             binding,
             key,
+            loaded_key: OnceCell::new(),
             now,
-        })
+        };
+        match params.get("requestState") {
+            None => {}
+            Some(Value::String(sealed)) => {
+                let state = open(sealed, round.key()?, &round.binding, now).ok_or_else(|| {
+                    invalid(
+                        "params.requestState was altered, has expired, or belongs to another request",
+                    )
+                })?;
+                round.answers.extend(state.answers);
+            }
+            Some(_) => return Err(invalid("params.requestState must be a string")),
+        }
+        Ok(round)
+    }
+
+    fn key(&self) -> Result<&[u8], Error> {
+        if let Some(key) = self.loaded_key.get() {
+            return Ok(key);
+        }
+        let key = (self.key)().map_err(|e| {
+            eprintln!("mcp request state: {e}");
+            Error::new(code::INTERNAL_ERROR, "the request state key is unavailable")
+        })?;
+        Ok(self.loaded_key.get_or_init(|| key))
     }
 
     /// The client's answer to the question `key`: `Ok(None)` when it has not been
@@ -191,13 +199,7 @@ impl<'a> Round<'a> {
     /// The `input_required` result for the questions asked this round, with the state
     /// that carries this round's answers into the next.
     pub fn input_required(&self) -> Result<Value, Error> {
-        let key = (self.key)().map_err(|e| {
-            eprintln!("mcp request state: {e}");
-            Error::new(
-                code::INTERNAL_ERROR,
-                "the request state could not be sealed",
-            )
-        })?;
+        let key = self.key()?;
         let state = State {
             binding: self.binding.clone(),
             expires_at: self.now + STATE_LIFETIME_SECS,
@@ -206,7 +208,7 @@ impl<'a> Round<'a> {
         Ok(json!({
             "resultType": "input_required",
             "inputRequests": *self.asked.borrow(),
-            "requestState": seal(&state, &key),
+            "requestState": seal(&state, key),
         }))
     }
 }
