@@ -51,8 +51,46 @@ pub fn sign(claims: &Value, attacker: bool, kid: &str, alg: Algorithm) -> String
     jsonwebtoken::encode(&header, claims, &key).unwrap()
 }
 
+/// How the mock answers `POST /v1/sessions/{id}/tokens[/{template}]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mint {
+    /// A token living this many seconds (after a short delay, as over a network).
+    Lasting(u64),
+    /// 404: the session ended.
+    SessionGone,
+    /// 503.
+    Down,
+    /// No answer for longer than any timeout.
+    Hang,
+}
+
+/// How the mock app answers `GET /api/me`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppAnswer {
+    Me,
+    Fails,
+    Hangs,
+}
+
+/// What the upstream side of the mock saw and how it answers.
+pub struct Upstream {
+    pub mint: Mutex<Mint>,
+    pub app: Mutex<AppAnswer>,
+    /// The paths of the mint requests, in order.
+    pub mints: Mutex<Vec<String>>,
+    /// The `Authorization` header of each call to the app.
+    pub app_calls: Mutex<Vec<String>>,
+}
+
+impl Upstream {
+    pub fn mint_count(&self) -> usize {
+        self.mints.lock().unwrap().len()
+    }
+}
+
 pub struct MockClerk {
     pub origin: String,
+    pub upstream: Arc<Upstream>,
     /// The `clerk_token` the app hands back on its next sign-in.
     pub next_token: Arc<Mutex<String>>,
     pub jwks_fetches: Arc<AtomicUsize>,
@@ -66,10 +104,25 @@ impl MockClerk {
         let next_token = Arc::new(Mutex::new(String::new()));
         let jwks_fetches = Arc::new(AtomicUsize::new(0));
         let sign_ins = Arc::new(Mutex::new(Vec::new()));
+        let upstream = Arc::new(Upstream {
+            mint: Mutex::new(Mint::Lasting(60)),
+            app: Mutex::new(AppAnswer::Me),
+            mints: Mutex::new(Vec::new()),
+            app_calls: Mutex::new(Vec::new()),
+        });
         let (token, fetches, seen) = (next_token.clone(), jwks_fetches.clone(), sign_ins.clone());
+        let up = upstream.clone();
         let (addr, task) = super::serve(move |req| {
             let (token, fetches, seen) = (token.clone(), fetches.clone(), seen.clone());
+            let up = up.clone();
             async move {
+                let path = req.uri().path().to_owned();
+                if path.starts_with("/v1/sessions/") {
+                    return mint(&up, &req).await;
+                }
+                if path == "/api/me" {
+                    return app_me(&up, &req).await;
+                }
                 match req.uri().path() {
                     "/v1/jwks" => {
                         let auth = req
@@ -113,6 +166,7 @@ impl MockClerk {
         let origin = format!("http://{addr}");
         Self {
             origin,
+            upstream,
             next_token,
             jwks_fetches,
             sign_ins,
@@ -143,6 +197,98 @@ impl MockClerk {
             ("app_url", self.origin.clone()),
         ]
     }
+}
+
+type Req = hyper::Request<hyper::body::Incoming>;
+
+async fn mint(up: &Upstream, req: &Req) -> hyper::Response<http_body_util::Full<Bytes>> {
+    let auth = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    if req.method() != hyper::Method::POST || auth != Some(&format!("Bearer {SECRET_KEY}")) {
+        return super::response(401, r#"{"errors":[{"code":"authentication_invalid"}]}"#);
+    }
+    let mode = *up.mint.lock().unwrap();
+    if mode == Mint::Hang {
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+    }
+    // As over a network: long enough for concurrent callers to pile up.
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let n = {
+        let mut mints = up.mints.lock().unwrap();
+        mints.push(req.uri().path().to_owned());
+        mints.len()
+    };
+    match mode {
+        Mint::Lasting(seconds) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            use base64::Engine as _;
+            let claims =
+                json!({ "sub": "user_2abc", "sid": "sess_2xyz", "exp": now + seconds, "n": n });
+            let payload =
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string());
+            let jwt = format!("eyJhbGciOiJSUzI1NiJ9.{payload}.clerk-signature-{n}");
+            super::response(200, json!({ "object": "token", "jwt": jwt }).to_string())
+        }
+        Mint::SessionGone => super::response(
+            404,
+            r#"{"errors":[{"code":"resource_not_found","message":"not found"}]}"#,
+        ),
+        Mint::Down | Mint::Hang => super::response(503, "unavailable"),
+    }
+}
+
+async fn app_me(up: &Upstream, req: &Req) -> hyper::Response<http_body_util::Full<Bytes>> {
+    let auth = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    up.app_calls.lock().unwrap().push(auth);
+    let answer = *up.app.lock().unwrap();
+    match answer {
+        AppAnswer::Me => super::response(200, r#"{"user":"user_2abc","plan":"pro"}"#),
+        AppAnswer::Fails => super::response(500, "boom"),
+        AppAnswer::Hangs => {
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            super::response(200, "{}")
+        }
+    }
+}
+
+/// Signs `user` in through the app in Clerk mode (consent, the app's hop, callback, code
+/// exchange); returns the client and the token response.
+pub async fn sign_in(app: &super::App, seed: u8) -> (super::oauth::Client, Value) {
+    use super::oauth;
+    let client = oauth::register_public(app).await;
+    let pkce = oauth::Pkce::new(seed);
+    let form = oauth::open_consent(app, &oauth::authorize_query(app, &client, &pkce, &[])).await;
+    let resp = oauth::submit_consent(app, &form, &[("decision", "approve")]).await;
+    let to_app = resp.headers()["location"].to_str().unwrap().to_owned();
+    let resp = app.client.get(&to_app).send().await.unwrap();
+    let back = resp.headers()["location"].to_str().unwrap().to_owned();
+    let resp = app
+        .client
+        .get(&back)
+        .header("cookie", &form.cookie)
+        .send()
+        .await
+        .unwrap();
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    let code = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("the sign-in ends with a code");
+    let (status, tokens) = oauth::exchange(app, &client, &code, &pkce).await;
+    assert_eq!(status, 200, "{tokens}");
+    (client, tokens)
 }
 
 /// The app in Clerk mode against `mock`.

@@ -10,9 +10,19 @@ use store::{keys, record};
 
 /// Who is calling: the grant the token belongs to.
 pub struct Authenticated {
-    #[allow(dead_code)] // for sessions, which are bound to the grant
     pub grant_id: String,
     pub grant: GrantRecord,
+    /// Where the challenge sends a client that must sign in again.
+    pub base: BaseUrl,
+}
+
+/// The challenge for a caller whose grant was revoked while serving the request (the
+/// user's Clerk session ended): the client signs in again.
+pub fn sign_in_again(caller: &Authenticated) -> Response {
+    challenge(
+        &caller.base,
+        Some("the sign-in has ended (the session was revoked); sign in again"),
+    )
 }
 
 pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Response> {
@@ -53,6 +63,7 @@ pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Resp
     Ok(Authenticated {
         grant_id: presented.grant_id.to_owned(),
         grant: stored.value,
+        base: base.clone(),
     })
 }
 

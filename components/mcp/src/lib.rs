@@ -10,6 +10,7 @@ mod reply;
 mod session;
 mod tools;
 mod transport;
+mod upstream;
 
 use platform::{config, response, stream};
 use protocol::prompt::Prompts;

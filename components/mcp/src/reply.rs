@@ -72,6 +72,11 @@ impl Reply {
         }
     }
 
+    /// Whether nothing has been sent yet, so the status can still be chosen.
+    pub fn is_unsent(&self) -> bool {
+        matches!(*self.state.borrow(), State::Unsent(_))
+    }
+
     /// Sends the final message: the last event of an open stream, or a JSON response.
     pub fn finish(self, status: u16, message: &Value) {
         if let State::Streaming(writer) = &mut *self.state.borrow_mut() {

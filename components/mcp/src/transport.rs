@@ -184,7 +184,11 @@ fn in_session(
         &peer,
     );
     let outcome = server.request(method, params, &context);
+    let sign_in_again = context.must_sign_in();
     drop(context);
+    if sign_in_again && reply.is_unsent() {
+        return reply.send(crate::auth::sign_in_again(&caller));
+    }
     reply.finish(200, &answer(&id, outcome));
 }
 
@@ -250,7 +254,11 @@ fn stateless_post(
     } else {
         server.request(&method, &params, &context)
     };
+    let sign_in_again = context.must_sign_in();
     drop(context);
+    if sign_in_again && reply.is_unsent() {
+        return reply.send(crate::auth::sign_in_again(&caller));
+    }
     let outcome = outcome
         .map(|result| stateless::finish(&method, result))
         .map_err(stateless::finish_error);
@@ -307,6 +315,7 @@ fn context<'a>(
         user_id: caller.grant.user_id.clone(),
         session_id: caller.grant.session_id.clone(),
         client_id: caller.grant.client_id.clone(),
+        grant_id: caller.grant_id.clone(),
         scope: caller.grant.scope.clone(),
         log_level,
         progress_token,

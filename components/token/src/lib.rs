@@ -1,6 +1,8 @@
-//! The token endpoint (code exchange, refresh rotation) and revocation.
+//! The token endpoint (code exchange, refresh rotation) and revocation, and the
+//! `clerk-mcp:upstream/tokens` export that `mcp` imports for fresh Clerk tokens.
 
 mod routes;
+mod upstream;
 
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;

@@ -1,9 +1,12 @@
 //! Clerk: verifying the session token the customer's app hands back after sign-in, and
 //! the contract with that app (`/auth/mcp?state&callback_url&client_name`, answered with
-//! `/callback?clerk_token&state`).
+//! `/callback?clerk_token&state`), and minting fresh session tokens for the
+//! customer's API ([`backend`]).
 //!
 //! Nothing here fetches or reads a clock: callers pass the JWKS (or PEM key) and `now`.
 
+pub mod backend;
+pub mod development;
 pub mod error;
 pub mod session;
 pub mod sign_in;

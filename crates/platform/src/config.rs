@@ -125,6 +125,52 @@ pub fn server_key(kv: &crate::kv::SpinKv) -> Result<Vec<u8>, store::Error> {
     })
 }
 
+/// How fresh Clerk tokens for the customer's API are minted: the Backend API origin, the
+/// secret key, and the JWT template (`None`: Clerk's plain session token). `None` when
+/// no secret key is set (local development mode).
+pub struct MintSettings {
+    pub api_url: String,
+    pub secret_key: String,
+    pub template: Option<String>,
+}
+
+pub fn mint_settings() -> Option<MintSettings> {
+    Some(MintSettings {
+        secret_key: optional_variable("clerk_secret_key")?,
+        api_url: optional_variable("clerk_api_url")
+            .unwrap_or_else(|| "https://api.clerk.com".to_owned()),
+        template: optional_variable("clerk_jwt_template"),
+    })
+}
+
+/// The customer's app (`app_url`), whose API tools call as the user.
+pub fn app_url() -> Result<url::Url, ConfigError> {
+    let value = optional_variable("app_url").ok_or(ConfigError::InvalidVariable {
+        name: "app_url",
+        reason: "required to call the app".into(),
+    })?;
+    url::Url::parse(&value).map_err(|e| ConfigError::InvalidVariable {
+        name: "app_url",
+        reason: e.to_string(),
+    })
+}
+
+/// How long a tool's call to the app may take (`app_timeout`, e.g. "10s", "500ms";
+/// 10 seconds by default, at most two minutes).
+pub fn app_timeout() -> Result<std::time::Duration, ConfigError> {
+    const DEFAULT: std::time::Duration = std::time::Duration::from_secs(10);
+    let Some(value) = optional_variable("app_timeout") else {
+        return Ok(DEFAULT);
+    };
+    humantime::parse_duration(value.trim())
+        .ok()
+        .filter(|d| !d.is_zero() && *d <= std::time::Duration::from_secs(120))
+        .ok_or(ConfigError::InvalidVariable {
+            name: "app_timeout",
+            reason: "must be a duration from 1ms to 120s, such as \"10s\"".into(),
+        })
+}
+
 /// How users sign in: through the customer's Clerk app, or (with no Clerk settings) the
 /// local development sign-in.
 pub enum SignIn {

@@ -1,5 +1,6 @@
-//! Bounded outbound `GET`s: a deadline over the whole exchange and a cap on the body, for
-//! fetching documents that someone else controls (Client ID Metadata Documents).
+//! Bounded outbound requests: a deadline over the whole exchange and a cap on the body,
+//! for calls to servers someone else runs (Client ID Metadata Documents, Clerk, the
+//! customer's API).
 //!
 //! spin-sdk's `send` takes neither, so this drives `wasi:http` directly: it waits on the
 //! response and on each body chunk together with a clock, and gives up at the deadline
@@ -10,8 +11,9 @@ use std::time::Duration;
 use url::Url;
 use wasi::clocks::monotonic_clock;
 use wasi::http::outgoing_handler;
+pub use wasi::http::types::Method;
 use wasi::http::types::{
-    ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
+    ErrorCode, Fields, IncomingBody, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
 use wasi::io::poll::{self, Pollable};
 use wasi::io::streams::StreamError;
@@ -49,16 +51,28 @@ pub enum FetchError {
 
 /// `GET url` with `accept`, within `limits`.
 pub fn get(url: &Url, accept: &str, limits: Limits) -> Result<Fetched, FetchError> {
+    send(&Method::Get, url, &[("accept", accept)], None, limits)
+}
+
+/// A request of any method, with `headers` and an optional body, within `limits`.
+pub fn send(
+    method: &Method,
+    url: &Url,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+    limits: Limits,
+) -> Result<Fetched, FetchError> {
     let deadline = monotonic_clock::now().saturating_add(nanos(limits.timeout));
     let timed_out = || FetchError::Timeout(limits.timeout);
     let failed = |what: &str| FetchError::Failed(what.to_owned());
 
-    let headers = Fields::from_list(&[("accept".to_owned(), accept.as_bytes().to_vec())])
-        .map_err(|e| FetchError::Failed(format!("{e:?}")))?;
+    let fields: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.as_bytes().to_vec()))
+        .collect();
+    let headers = Fields::from_list(&fields).map_err(|e| FetchError::Failed(format!("{e:?}")))?;
     let request = OutgoingRequest::new(headers);
-    request
-        .set_method(&Method::Get)
-        .map_err(|()| failed("method"))?;
+    request.set_method(method).map_err(|()| failed("method"))?;
     let scheme = match url.scheme() {
         "https" => Scheme::Https,
         "http" => Scheme::Http,
@@ -82,19 +96,23 @@ pub fn get(url: &Url, accept: &str, limits: Limits) -> Result<Fetched, FetchErro
     request
         .set_path_with_query(Some(&path))
         .map_err(|()| failed("path"))?;
-    let body = request.body().map_err(|()| failed("request body"))?;
+    let outgoing = request.body().map_err(|()| failed("request body"))?;
     // Hosts that honour them stop early on their own; the deadline below covers the rest.
     let options = RequestOptions::new();
     let _ = options.set_connect_timeout(Some(nanos(limits.timeout)));
     let _ = options.set_first_byte_timeout(Some(nanos(limits.timeout)));
 
-    let pending = outgoing_handler::handle(request, Some(options)).map_err(from_error_code)?;
-    OutgoingBody::finish(body, None).map_err(from_error_code)?;
+    let pending = outgoing_handler::handle(request, Some(options))
+        .map_err(|code| from_error_code(code, limits.timeout))?;
+    if let Some(bytes) = body {
+        write_body(&outgoing, bytes).map_err(|()| failed("request body"))?;
+    }
+    OutgoingBody::finish(outgoing, None).map_err(|code| from_error_code(code, limits.timeout))?;
     let response = loop {
         if let Some(outcome) = pending.get() {
             break outcome
                 .map_err(|()| failed("response taken twice"))?
-                .map_err(from_error_code)?;
+                .map_err(|code| from_error_code(code, limits.timeout))?;
         }
         if !wait(&pending.subscribe(), deadline) {
             return Err(timed_out());
@@ -128,6 +146,16 @@ pub fn get(url: &Url, accept: &str, limits: Limits) -> Result<Fetched, FetchErro
         cache_control,
         body,
     })
+}
+
+/// Writes a (small) request body; the host takes up to 4096 bytes per call.
+fn write_body(outgoing: &OutgoingBody, bytes: &[u8]) -> Result<(), ()> {
+    let stream = outgoing.write()?;
+    for chunk in bytes.chunks(4096) {
+        stream.blocking_write_and_flush(chunk).map_err(drop)?;
+    }
+    drop(stream);
+    Ok(())
 }
 
 fn read_body(
@@ -171,12 +199,14 @@ fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
-fn from_error_code(code: ErrorCode) -> FetchError {
+/// The host's error, in our terms: its own timeouts (the ones set from `timeout` in
+/// the request options) are the same timeout as the deadline's.
+fn from_error_code(code: ErrorCode, timeout: Duration) -> FetchError {
     match code {
         ErrorCode::HttpRequestDenied => FetchError::Denied,
-        ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout => {
-            FetchError::Failed("timed out".into())
-        }
+        ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::HttpResponseTimeout => FetchError::Timeout(timeout),
         other => FetchError::Failed(format!("{other:?}")),
     }
 }

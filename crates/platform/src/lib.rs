@@ -4,6 +4,7 @@
 //! the library crates take, and their results back into Spin responses, so that the
 //! library crates stay platform-free and test natively.
 
+pub mod app_path;
 pub mod clock;
 pub mod config;
 pub mod cookies;

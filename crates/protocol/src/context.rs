@@ -92,6 +92,9 @@ pub enum Halt {
     MissingCapability(&'static str),
     /// An answer the client sent does not fit its question (`-32602`).
     InvalidAnswer(String),
+    /// The user's upstream sign-in ended and the grant is revoked: the client must
+    /// sign in again (the transport answers with the 401 challenge).
+    SignInAgain,
 }
 
 impl Halt {
@@ -108,6 +111,10 @@ impl Halt {
                 Some(error)
             }
             Halt::InvalidAnswer(message) => Some(Error::new(code::INVALID_PARAMS, message)),
+            Halt::SignInAgain => Some(Error::new(
+                code::INVALID_REQUEST,
+                "the sign-in has ended: sign in again",
+            )),
         }
     }
 }
@@ -120,6 +127,8 @@ pub struct Context<'a> {
     pub session_id: Option<String>,
     /// The OAuth client the user approved.
     pub client_id: String,
+    /// The grant the request's token belongs to: the key to the user's upstream tokens.
+    pub grant_id: String,
     /// Granted scopes, space-separated.
     pub scope: String,
     /// The least severe log level the client asked for; no log messages when `None`.
@@ -207,10 +216,21 @@ impl Context<'_> {
         }
     }
 
+    /// Ends the request with the 401 challenge once the handler returns: the user's
+    /// upstream sign-in is gone and the grant was revoked.
+    pub fn require_sign_in(&self) {
+        self.stop(Halt::SignInAgain);
+    }
+
+    /// Whether the handler found the user's sign-in gone ([`Context::require_sign_in`]).
+    pub fn must_sign_in(&self) -> bool {
+        matches!(*self.halt.borrow(), Some(Halt::SignInAgain))
+    }
+
     /// Records why the handler cannot finish; the first error outranks open questions.
     fn stop(&self, halt: Halt) {
         let mut current = self.halt.borrow_mut();
-        if matches!(*current, None | Some(Halt::InputRequired)) {
+        if halt == Halt::SignInAgain || matches!(*current, None | Some(Halt::InputRequired)) {
             *current = Some(halt);
         }
     }
@@ -218,6 +238,12 @@ impl Context<'_> {
     /// What replaces the handler's own outcome, if anything: the `input_required`
     /// result for open questions, or the error that stopped it.
     pub fn settle(&self, outcome: Result<Value, Error>) -> Result<Value, Error> {
+        if self.must_sign_in() {
+            // Left in place for the transport, which answers with the challenge.
+            return Err(Halt::SignInAgain
+                .error()
+                .unwrap_or_else(|| Error::new(code::INVALID_REQUEST, "sign in again")));
+        }
         match self.halt.take() {
             None => outcome,
             Some(Halt::InputRequired) => match &self.round {
@@ -259,6 +285,7 @@ pub(crate) mod testing {
             user_id: "user_1".into(),
             session_id: None,
             client_id: "c".into(),
+            grant_id: "g".into(),
             scope: "mcp".into(),
             log_level: None,
             progress_token: None,

@@ -67,8 +67,24 @@ pub fn mcp_answer(session_hash: &str, request_id: &str) -> String {
     format!("{MCP_ANSWER_PREFIX}{session_hash}:{request_id}")
 }
 
+/// The Clerk token last minted for a grant (`ut:` + grant id), until shortly before it
+/// expires.
+pub const UPSTREAM_TOKEN_PREFIX: &str = "ut:";
+
+pub fn upstream_token(grant_id: &str) -> String {
+    format!("{UPSTREAM_TOKEN_PREFIX}{grant_id}")
+}
+
+/// Who is minting a grant's Clerk token right now (`ul:` + grant id), so that
+/// concurrent callers wait for that token instead of minting their own.
+pub const UPSTREAM_LOCK_PREFIX: &str = "ul:";
+
+pub fn upstream_lock(grant_id: &str) -> String {
+    format!("{UPSTREAM_LOCK_PREFIX}{grant_id}")
+}
+
 /// Prefixes of the records that expire and that the sweep removes once they have.
-pub const EXPIRING_PREFIXES: [&str; 7] = [
+pub const EXPIRING_PREFIXES: [&str; 9] = [
     CLIENT_PREFIX,
     GRANT_PREFIX,
     CODE_PREFIX,
@@ -76,6 +92,8 @@ pub const EXPIRING_PREFIXES: [&str; 7] = [
     CLIENT_METADATA_PREFIX,
     MCP_SESSION_PREFIX,
     MCP_ANSWER_PREFIX,
+    UPSTREAM_TOKEN_PREFIX,
+    UPSTREAM_LOCK_PREFIX,
 ];
 
 /// A client described by a fetched Client ID Metadata Document, keyed by the SHA-256

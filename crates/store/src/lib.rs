@@ -10,6 +10,7 @@ pub mod kv;
 pub mod record;
 pub mod server_key;
 pub mod sweep;
+pub mod upstream;
 
 pub use error::Error;
 pub use kv::{Kv, MemoryKv};

@@ -2,10 +2,14 @@
 //! implementing `protocol::tool::Tool`) and register it below.
 
 mod add;
+mod get_app_data;
 mod whoami;
 
 use protocol::tool::Registry;
 
 pub fn registry() -> Registry {
-    Registry::new().register(whoami::WhoAmI).register(add::Add)
+    Registry::new()
+        .register(whoami::WhoAmI)
+        .register(add::Add)
+        .register(get_app_data::GetAppData)
 }

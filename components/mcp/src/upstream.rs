@@ -1,0 +1,105 @@
+//! Calling the customer's API as the signed-in user: [`app_request`] attaches a fresh
+//! Clerk token (from the `token` component, through `clerk-mcp:upstream/tokens`), never
+//! the MCP client's own token, and turns every failure into a tool error the model can
+//! read.
+
+use platform::config;
+use platform::fetch::{self, FetchError, Limits};
+use protocol::tool::{Context, ToolError};
+use serde_json::Value;
+
+pub use platform::fetch::Method;
+
+wit_bindgen::generate!({ path: "../../wit", world: "token-consumer", generate_all });
+
+use clerk_mcp::upstream::tokens::{self, TokenError};
+
+/// The most of an app's answer a tool reads.
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// `method path` at the app (`app_url`), with `body` as JSON, as the user of `cx`.
+/// `path` is absolute ("/api/me") and stays under `app_url`: `..`, `//host` and full
+/// URLs are refused. Returns the app's JSON answer (or its text as a JSON string).
+pub fn app_request(
+    cx: &Context,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Value, ToolError> {
+    let app = config::app_url().map_err(|e| ToolError(e.to_string()))?;
+    let url = platform::app_path::resolve(&app, path)
+        .ok_or_else(|| ToolError(format!("{path:?} is not a path under app_url")))?;
+    let token = upstream_token(cx)?;
+    let timeout = config::app_timeout().map_err(|e| ToolError(e.to_string()))?;
+    let authorization = format!("Bearer {token}");
+    let encoded = body.map(Value::to_string);
+    let mut headers = vec![
+        ("authorization", authorization.as_str()),
+        ("accept", "application/json"),
+    ];
+    if encoded.is_some() {
+        headers.push(("content-type", "application/json"));
+    }
+    let limits = Limits {
+        timeout,
+        max_body_bytes: MAX_ANSWER_BYTES,
+    };
+    let answer = fetch::send(
+        &method,
+        &url,
+        &headers,
+        encoded.as_deref().map(str::as_bytes),
+        limits,
+    )
+    .map_err(|e| match e {
+        FetchError::Timeout(after) => ToolError(format!("the app did not answer within {after:?}")),
+        FetchError::Denied => ToolError("app_url is not an allowed outbound host".into()),
+        FetchError::TooLarge(limit) => {
+            ToolError(format!("the app's answer is larger than {limit} bytes"))
+        }
+        FetchError::Failed(detail) => {
+            eprintln!("mcp upstream: {detail}");
+            ToolError("the app could not be reached".into())
+        }
+    })?;
+    let text = String::from_utf8_lossy(&answer.body);
+    match answer.status {
+        200..=299 => {
+            Ok(serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.into_owned())))
+        }
+        401 | 403 => Err(ToolError(format!(
+            "the app refused the request (HTTP {}): the user may lack access",
+            answer.status
+        ))),
+        404 => Err(ToolError(format!("the app has nothing at {path}"))),
+        status @ 400..=499 => Err(ToolError(format!(
+            "the app rejected the request (HTTP {status})"
+        ))),
+        status => Err(ToolError(format!(
+            "the app failed (HTTP {status}); try again later"
+        ))),
+    }
+}
+
+/// A token for the app: a fresh Clerk token, or in local development mode a marked
+/// development token. When the user's Clerk session is gone the grant has been revoked,
+/// and the request ends with the challenge that makes the client sign in again.
+fn upstream_token(cx: &Context) -> Result<String, ToolError> {
+    let outcome = match tokens::token_for_grant(&cx.grant_id) {
+        Err(TokenError::NotConfigured) => tokens::development_token(&cx.grant_id),
+        other => other,
+    };
+    match outcome {
+        Ok(token) => Ok(token.jwt),
+        Err(TokenError::SessionRevoked) => {
+            cx.require_sign_in();
+            Err(ToolError(
+                "the user's sign-in has ended; they must sign in again".into(),
+            ))
+        }
+        Err(TokenError::Unavailable(why)) => Err(ToolError(format!(
+            "no token for the app could be had ({why}); try again later"
+        ))),
+        Err(TokenError::NotConfigured) => Err(ToolError("Clerk is not configured".into())),
+    }
+}

@@ -1,0 +1,136 @@
+//! The `clerk-mcp:upstream/tokens` export: fresh Clerk tokens for a grant's session,
+//! cached in the store and minted by one caller at a time (`store::upstream`). Runs
+//! inside `mcp` (a component dependency with its configuration), never over HTTP.
+
+use std::time::Duration;
+
+use clerk::backend::{self, MintError};
+use oauth::grant::GrantRecord;
+use platform::config::{self, MintSettings};
+use platform::fetch::{self, FetchError, Limits, Method};
+use platform::kv::SpinKv;
+use platform::{clock, stream};
+use store::upstream::{self, Failure, Timing};
+use store::{Kv, keys, record};
+
+wit_bindgen::generate!({ path: "../../wit", world: "token-provider", generate_all });
+
+use exports::clerk_mcp::upstream::tokens::{Guest, TokenError, UpstreamToken};
+
+/// One answer from Clerk, including the connection.
+const MINT_LIMITS: Limits = Limits {
+    timeout: Duration::from_secs(5),
+    max_body_bytes: 64 * 1024,
+};
+
+/// How long a caller waits for another caller's mint: a little longer than one mint.
+const WAIT_FOR_OTHERS: Duration = Duration::from_secs(6);
+
+struct Tokens;
+
+impl Guest for Tokens {
+    fn token_for_grant(grant_id: String) -> Result<UpstreamToken, TokenError> {
+        let Some(settings) = config::mint_settings() else {
+            return Err(TokenError::NotConfigured);
+        };
+        let kv = SpinKv::open_default().map_err(unavailable)?;
+        let now = clock::now();
+        let grant =
+            record::read::<GrantRecord>(&kv, &keys::grant(&grant_id), now).map_err(unavailable)?;
+        // A grant signed in locally has no Clerk session to mint from: it must sign in
+        // through Clerk now that Clerk is configured.
+        let Some(session_id) = grant.and_then(|g| g.value.session_id) else {
+            return Err(TokenError::SessionRevoked);
+        };
+        let owner = platform::random::bytes::<16>()
+            .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+            .map_err(unavailable)?;
+        let timing = Timing {
+            now: &clock::now,
+            sleep: &stream::sleep,
+            wait: WAIT_FOR_OTHERS,
+        };
+        match upstream::get_or_mint(&kv, &grant_id, &owner, &timing, || {
+            mint(&settings, &session_id)
+        }) {
+            Ok(token) => Ok(UpstreamToken {
+                jwt: token.jwt,
+                expires_at: token.token_expires_at,
+            }),
+            Err(Failure::Mint(Minting::Clerk(MintError::SessionGone))) => {
+                revoke(&kv, &grant_id);
+                Err(TokenError::SessionRevoked)
+            }
+            Err(Failure::Mint(e)) => Err(TokenError::Unavailable(e.to_string())),
+            Err(Failure::Store(e)) => Err(unavailable(e)),
+        }
+    }
+
+    fn development_token(grant_id: String) -> Result<UpstreamToken, TokenError> {
+        if config::mint_settings().is_some() {
+            return Err(TokenError::Unavailable(
+                "Clerk is configured: development tokens are off".into(),
+            ));
+        }
+        let kv = SpinKv::open_default().map_err(unavailable)?;
+        let now = clock::now();
+        let Some(grant) =
+            record::read::<GrantRecord>(&kv, &keys::grant(&grant_id), now).map_err(unavailable)?
+        else {
+            return Err(TokenError::SessionRevoked);
+        };
+        let key = config::server_key(&kv).map_err(unavailable)?;
+        let (jwt, expires_at) =
+            clerk::development::token(&key, &grant.value.user_id, now).map_err(unavailable)?;
+        Ok(UpstreamToken { jwt, expires_at })
+    }
+}
+
+export!(Tokens);
+
+#[derive(Debug, thiserror::Error)]
+enum Minting {
+    #[error(transparent)]
+    Clerk(#[from] MintError),
+    #[error("Clerk did not answer: {0}")]
+    Fetch(#[from] FetchError),
+    #[error("the Clerk session id or clerk_jwt_template cannot be used in a URL")]
+    BadPath,
+}
+
+fn mint(settings: &MintSettings, session_id: &str) -> Result<(String, u64), Minting> {
+    let path =
+        backend::mint_path(session_id, settings.template.as_deref()).ok_or(Minting::BadPath)?;
+    let url = url::Url::parse(&settings.api_url)
+        .and_then(|base| base.join(&path))
+        .map_err(|_| Minting::BadPath)?;
+    let authorization = format!("Bearer {}", settings.secret_key);
+    let answer = fetch::send(
+        &Method::Post,
+        &url,
+        &[
+            ("authorization", &authorization),
+            ("content-type", "application/json"),
+            ("accept", "application/json"),
+        ],
+        Some(b"{}"),
+        MINT_LIMITS,
+    )?;
+    Ok(backend::read_minted(answer.status, &answer.body)?)
+}
+
+/// Ends the grant whose Clerk session is gone: its tokens stop working at once, and
+/// its refresh token with them.
+fn revoke(kv: &SpinKv, grant_id: &str) {
+    if let Err(e) = kv
+        .delete(&keys::grant(grant_id))
+        .and_then(|()| upstream::forget(kv, grant_id))
+    {
+        eprintln!("upstream: the grant could not be revoked: {e}");
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> TokenError {
+    eprintln!("upstream: {e}");
+    TokenError::Unavailable("the token store is unavailable".into())
+}
