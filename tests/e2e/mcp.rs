@@ -339,7 +339,7 @@ async fn initialize_ping_and_tools_work_for_the_signed_in_user() {
     .await;
     let tools = list["result"]["tools"].as_array().unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["whoami", "add"]);
+    assert_eq!(names, ["whoami", "add", "get_app_data"]);
     assert_eq!(
         tools[1]["inputSchema"]["required"],
         serde_json::json!(["a", "b"])

@@ -35,14 +35,17 @@ async fn the_typescript_sdk_signs_in_locally_and_refreshes() {
     assert_eq!(summary["token_type"], "Bearer");
     assert_eq!(summary["scope"], "mcp");
     assert_eq!(summary["rotated"], true);
-    assert_eq!(summary["tools"], serde_json::json!(["whoami", "add"]));
+    assert_eq!(
+        summary["tools"],
+        serde_json::json!(["whoami", "add", "get_app_data"])
+    );
     assert_eq!(summary["sum"], 5.0);
     assert_eq!(summary["user_id"], "local:sdk-user");
     // The SDK client over each 2025-era revision: negotiated, listed, called, ended.
     for version in ["2025-11-25", "2025-06-18", "2025-03-26"] {
         let run = &summary["versions"][version];
         assert_eq!(run["negotiated"], version, "{summary}");
-        assert_eq!(run["tools"], 2, "{version}");
+        assert_eq!(run["tools"], 3, "{version}");
         assert_eq!(run["sum"], 2.0, "{version}");
         assert_eq!(
             run["ended"], true,
