@@ -109,6 +109,15 @@ async fn challenge_uses_the_configured_base_url() {
 }
 
 /// Runs the local sign-in flow and returns (client, access token, refresh token).
+/// The store key and record of the (only) grant.
+fn stored_grant(app: &App) -> (String, Vec<u8>) {
+    app.host
+        .kv_snapshot()
+        .into_iter()
+        .find(|(key, _)| key.starts_with("gr:"))
+        .expect("the sign-in stored a grant")
+}
+
 async fn signed_in(app: &App) -> (support::oauth::Client, String, String) {
     let (client, tokens) = support::oauth::sign_in_locally(app, 21, "mia").await;
     let token = |name: &str| tokens[name].as_str().unwrap().to_owned();
@@ -187,12 +196,7 @@ async fn tampered_misused_and_foreign_tokens_are_refused() {
     // Not a bearer header at all.
     refused(post_mcp(&app, Some(&format!("Basic {access}"))).await);
     // Genuinely signed with the grant's key, but expired a second ago.
-    let (key, record) = app
-        .host
-        .kv_snapshot()
-        .into_iter()
-        .find(|(key, _)| key.starts_with("gr:"))
-        .expect("the sign-in stored a grant");
+    let (key, record) = stored_grant(&app);
     let grant: oauth::grant::GrantRecord = serde_json::from_slice(&record).unwrap();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -790,12 +794,7 @@ async fn stateless_requests_with_wrong_headers_or_removed_methods_are_refused() 
 async fn a_token_without_the_mcp_scope_gets_403_insufficient_scope() {
     let app = App::start().await;
     let (_, access, _) = signed_in(&app).await;
-    let (key, record) = app
-        .host
-        .kv_snapshot()
-        .into_iter()
-        .find(|(key, _)| key.starts_with("gr:"))
-        .expect("the sign-in stored a grant");
+    let (key, record) = stored_grant(&app);
     let mut grant: serde_json::Value = serde_json::from_slice(&record).unwrap();
     assert_eq!(grant["scope"], "mcp");
     grant["scope"] = serde_json::json!("profile");

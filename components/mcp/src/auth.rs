@@ -73,34 +73,45 @@ fn internal(e: &dyn std::fmt::Display) -> Response {
 }
 
 fn insufficient_scope(base: &BaseUrl) -> Response {
-    let resource_metadata = base.protected_resource_metadata_url();
     let needed = oauth::scope::SUPPORTED.join(" ");
-    let challenge = BearerChallenge {
-        error: Some(BearerError::InsufficientScope),
-        description: Some("the access token lacks a scope this endpoint needs"),
-        resource_metadata: &resource_metadata,
-        scope: &needed,
-    };
-    Response::builder()
-        .status(challenge.status())
-        .header("www-authenticate", challenge.header_value())
-        .header("content-type", "application/json")
-        .body(r#"{"error":"insufficient_scope","error_description":"the access token lacks a scope this endpoint needs"}"#)
-        .build()
+    respond(
+        base,
+        Some(BearerError::InsufficientScope),
+        Some("the access token lacks a scope this endpoint needs"),
+        &needed,
+        r#"{"error":"insufficient_scope","error_description":"the access token lacks a scope this endpoint needs"}"#,
+    )
 }
 
 fn challenge(base: &BaseUrl, invalid_token: Option<&str>) -> Response {
+    respond(
+        base,
+        invalid_token.map(|_| BearerError::InvalidToken),
+        invalid_token,
+        oauth::scope::MCP,
+        r#"{"error":"unauthorized","error_description":"authorization required"}"#,
+    )
+}
+
+/// A `WWW-Authenticate: Bearer` challenge pointing at the protected resource metadata.
+fn respond(
+    base: &BaseUrl,
+    error: Option<BearerError>,
+    description: Option<&str>,
+    scope: &str,
+    body: &'static str,
+) -> Response {
     let resource_metadata = base.protected_resource_metadata_url();
     let challenge = BearerChallenge {
-        error: invalid_token.map(|_| BearerError::InvalidToken),
-        description: invalid_token,
+        error,
+        description,
         resource_metadata: &resource_metadata,
-        scope: oauth::scope::MCP,
+        scope,
     };
     Response::builder()
         .status(challenge.status())
         .header("www-authenticate", challenge.header_value())
         .header("content-type", "application/json")
-        .body(r#"{"error":"unauthorized","error_description":"authorization required"}"#)
+        .body(body)
         .build()
 }

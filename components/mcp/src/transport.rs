@@ -186,10 +186,7 @@ fn in_session(
     let outcome = server.request(method, params, &context);
     let sign_in_again = context.must_sign_in();
     drop(context);
-    if sign_in_again && reply.is_unsent() {
-        return reply.send(crate::auth::sign_in_again(&caller));
-    }
-    reply.finish(200, &answer(&id, outcome));
+    conclude(reply, &caller, sign_in_again, 200, &answer(&id, outcome));
 }
 
 /// A request of the stateless revision: no session, no store access beyond the token's
@@ -256,14 +253,26 @@ fn stateless_post(
     };
     let sign_in_again = context.must_sign_in();
     drop(context);
-    if sign_in_again && reply.is_unsent() {
-        return reply.send(crate::auth::sign_in_again(&caller));
-    }
     let outcome = outcome
         .map(|result| stateless::finish(&method, result))
         .map_err(stateless::finish_error);
     let status = outcome.as_ref().err().map_or(200, stateless::status);
-    reply.finish(status, &answer(&id, outcome));
+    conclude(reply, &caller, sign_in_again, status, &answer(&id, outcome));
+}
+
+/// Sends a handled request's answer, or the challenge when the handler found the user's
+/// sign-in gone and nothing has been streamed yet (after that, the answer's error says so).
+fn conclude(
+    reply: Reply,
+    caller: &Authenticated,
+    sign_in_again: bool,
+    status: u16,
+    message: &Value,
+) {
+    if sign_in_again && reply.is_unsent() {
+        return reply.send(crate::auth::sign_in_again(caller));
+    }
+    reply.finish(status, message);
 }
 
 /// The key that seals `requestState`, read only by requests that carry or receive one.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clerk::backend::{self, MintError};
 use oauth::grant::GrantRecord;
+use oauth::secret::Secret;
 use platform::config::{self, MintSettings};
 use platform::fetch::{self, FetchError, Limits, Method};
 use platform::kv::SpinKv;
@@ -42,15 +43,14 @@ impl Guest for Tokens {
         let Some(session_id) = grant.and_then(|g| g.value.session_id) else {
             return Err(TokenError::SessionRevoked);
         };
-        let owner = platform::random::bytes::<16>()
-            .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>())
-            .map_err(unavailable)?;
+        let nonce = platform::random::bytes::<16>().map_err(unavailable)?;
+        let owner = Secret::from_random(&nonce);
         let timing = Timing {
             now: &clock::now,
             sleep: &stream::sleep,
             wait: WAIT_FOR_OTHERS,
         };
-        match upstream::get_or_mint(&kv, &grant_id, &owner, &timing, || {
+        match upstream::get_or_mint(&kv, &grant_id, owner.expose(), &timing, || {
             mint(&settings, &session_id)
         }) {
             Ok(token) => Ok(UpstreamToken {
