@@ -244,6 +244,7 @@ async fn invalid_authorization_requests_are_redirected_with_an_error() {
     let app = App::start().await;
     let client = oauth::register_public(&app).await;
     let pkce = Pkce::new(7);
+    let other_path = app.url("/other");
     let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
         (
             "no PKCE",
@@ -265,11 +266,10 @@ async fn invalid_authorization_requests_are_redirected_with_an_error() {
             vec![("resource", "https://other.example/mcp")],
             "invalid_target",
         ),
-        ("no resource", vec![("resource", "")], "invalid_request"),
         (
-            "unknown scope",
-            vec![("scope", "mcp admin")],
-            "invalid_scope",
+            "a resource at another path of this server",
+            vec![("resource", other_path.as_str())],
+            "invalid_target",
         ),
     ];
     let before = app.host.kv_snapshot();
@@ -539,4 +539,149 @@ async fn a_client_that_signs_users_in_does_not_expire() {
         renewed["redirect_uris"], record["redirect_uris"],
         "only the expiry changed"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_without_resource_and_with_foreign_scopes_gets_our_resource_and_scope() {
+    let app = App::start().await;
+    let client = oauth::register_public(&app).await;
+    let pkce = Pkce::new(40);
+    // As Claude Code asks: no `resource`, scopes copied from OIDC servers.
+    let query = oauth::authorize_query(
+        &app,
+        &client,
+        &pkce,
+        &[
+            ("resource", ""),
+            ("scope", "openid profile email offline_access"),
+        ],
+    );
+    assert!(!query.contains("resource="));
+    let form = oauth::open_consent(&app, &query).await;
+    assert!(
+        form.html.contains("<code>mcp</code>") && !form.html.contains("openid"),
+        "the consent page shows what will be granted"
+    );
+    let resp = oauth::submit_consent(&app, &form, &[("decision", "approve"), ("user", "cc")]).await;
+    let (_, params) = location_params(&resp);
+    let (status, tokens) = oauth::token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &params["code"]),
+            ("code_verifier", &pkce.verifier),
+            ("redirect_uri", REDIRECT_URI),
+            ("client_id", &client.id),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(
+        tokens["scope"], "mcp",
+        "RFC 6749 §5.1: the granted scope is named"
+    );
+    let access = tokens["access_token"].as_str().unwrap();
+    let resp = app
+        .client
+        .post(app.url("/mcp"))
+        .bearer_auth(access)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"cc","version":"1"}}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "the token is for our resource");
+    // A refresh naming foreign scopes (and no resource) narrows nothing and widens nothing.
+    let (status, refreshed) = oauth::token(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", &client.id),
+            ("scope", "openid mcp"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(refreshed["scope"], "mcp");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_request_naming_another_resource_is_refused_and_spends_nothing() {
+    let app = App::start().await;
+    let client = oauth::register_public(&app).await;
+    let pkce = Pkce::new(41);
+    let code = oauth::authorize_locally(&app, &client, &pkce, "eve").await;
+    let before = app.host.kv_snapshot();
+    let (status, error) = oauth::token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", &pkce.verifier),
+            ("redirect_uri", REDIRECT_URI),
+            ("client_id", &client.id),
+            ("resource", "https://other.example/mcp"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (400, Some("invalid_target"))
+    );
+    assert_eq!(app.host.kv_snapshot(), before, "the code is not spent");
+    let (status, tokens) = oauth::exchange(&app, &client, &code, &pkce).await;
+    assert_eq!(status, 200, "{tokens}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consent_form_may_lead_only_to_the_client_it_names() {
+    let app = App::start().await;
+    // (redirect URI registered and used, the form-action it must allow)
+    let cases = [
+        ("http://127.0.0.1:7777/callback", "http://127.0.0.1:7777"),
+        (
+            "https://client.example.com/oauth/cb",
+            "https://client.example.com",
+        ),
+        ("cursor://anysphere.cursor-retrieval/oauth/cb", "cursor:"),
+    ];
+    for (seed, (redirect, source)) in cases.into_iter().enumerate() {
+        let reg: Value = app
+            .client
+            .post(app.url("/register"))
+            .json(&serde_json::json!({
+                "client_name": "c", "redirect_uris": [redirect], "token_endpoint_auth_method": "none",
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let client = oauth::Client {
+            id: reg["client_id"].as_str().unwrap().to_owned(),
+            secret: None,
+        };
+        let pkce = Pkce::new(50 + seed as u8);
+        let query = oauth::authorize_query(&app, &client, &pkce, &[("redirect_uri", redirect)]);
+        let resp = app.get(&format!("/authorize?{query}")).await;
+        assert_eq!(resp.status(), 200, "{redirect}");
+        let csp = resp.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            csp.contains(&format!("form-action 'self' {source};")),
+            "{redirect}: {csp}"
+        );
+        for kept in [
+            "default-src 'none'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(csp.contains(kept), "{csp}");
+        }
+    }
 }

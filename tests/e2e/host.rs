@@ -52,7 +52,7 @@ source = "{wasm}"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unrouted_path_is_not_found() {
     let app = App::start().await;
-    for path in ["/", "/nope", "/mcp/extra", "/tokens"] {
+    for path in ["/index.html", "/nope", "/mcp/extra", "/tokens"] {
         assert_eq!(app.get(path).await.status(), 404, "{path}");
     }
 }

@@ -119,3 +119,67 @@ async fn unknown_well_known_paths_and_other_methods_are_refused() {
     assert_eq!(post.status(), 405);
     assert_eq!(post.headers()["allow"], "GET, HEAD");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_front_door_describes_the_deployment_as_json_to_programs() {
+    let app = App::start_with(
+        support::project_manifest(),
+        &[("base_url", "https://mcp.example.com")],
+    )
+    .await;
+    let door: Value = app
+        .client
+        .get(app.url("/"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mcp = "https://mcp.example.com/mcp";
+    assert_eq!(door["mcp_url"], mcp);
+    assert_eq!(door["mode"], "local_development");
+    assert_eq!(
+        door["protected_resource_metadata"],
+        "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
+    );
+    assert_eq!(door["authorization_server"], "https://mcp.example.com");
+    let clients = &door["clients"];
+    assert_eq!(
+        clients["claude_code"],
+        format!("claude mcp add --transport http clerk-mcp {mcp}")
+    );
+    assert_eq!(
+        clients["claude_desktop"]["mcpServers"]["clerk-mcp"]["args"],
+        json!(["-y", "mcp-remote", mcp])
+    );
+    assert_eq!(clients["cursor"]["mcpServers"]["clerk-mcp"]["url"], mcp);
+    assert_eq!(
+        clients["vscode"]["servers"]["clerk-mcp"],
+        json!({"type": "http", "url": mcp})
+    );
+    let text = door.to_string();
+    assert!(!text.contains("secret"), "no secrets on the front door");
+
+    // Browsers (and curl) get the page; anything but GET is refused.
+    let page = app
+        .client
+        .get(app.url("/"))
+        .header("accept", "text/html,*/*")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    let post = app.client.post(app.url("/")).send().await.unwrap();
+    assert_eq!(post.status(), 405);
+    let icon = app.get("/favicon.ico").await;
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+}

@@ -263,3 +263,36 @@ impl Site {
         format!("http://{}{path}", self.addr)
     }
 }
+
+/// Runs `tests/clients/<script>` with Node.js; returns its exit status, stdout, stderr.
+pub async fn node(script: &str, args: &[&str]) -> (bool, String, String) {
+    let output = tokio::process::Command::new("node")
+        .arg(project_root().join("tests/clients").join(script))
+        .args(args)
+        .output()
+        .await
+        .expect("node must be installed (the test command installs the clients' packages)");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Runs a client script that prints one JSON summary, with `options` as its argument;
+/// fails the test, showing everything it printed, unless it succeeds.
+pub async fn node_json(script: &str, options: &serde_json::Value) -> serde_json::Value {
+    let (ok, stdout, stderr) = node(script, &[&options.to_string()]).await;
+    assert!(ok, "{script} {options} failed:\n{stdout}\n{stderr}");
+    let last = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("{script}: {e}: {stdout}"))
+}
+
+/// A port free on loopback right now, for a client that must know its own port first.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -1,4 +1,5 @@
-//! DNS-rebinding protection and CORS: which `Host` and `Origin` may reach the endpoint.
+//! DNS-rebinding protection: which `Host` and `Origin` may reach the endpoint (the
+//! admitted origins then get the CORS headers of `platform::cors`).
 //!
 //! A page on another site can make a browser send requests here (and, with DNS
 //! rebinding, under a name that resolves to this server). So the `Host` must name this
@@ -108,35 +109,6 @@ fn host_name(authority: &str) -> &str {
         return authority.split_inclusive(']').next().unwrap_or(authority);
     }
     authority.split(':').next().unwrap_or(authority)
-}
-
-/// The CORS headers for an allowed browser origin.
-pub fn cors_headers(origin: &str) -> Vec<(String, String)> {
-    vec![
-        ("access-control-allow-origin".into(), origin.into()),
-        ("vary".into(), "Origin".into()),
-        (
-            "access-control-expose-headers".into(),
-            "Mcp-Session-Id, WWW-Authenticate, Mcp-Protocol-Version".into(),
-        ),
-    ]
-}
-
-/// The answer to a CORS preflight from an allowed origin.
-pub fn preflight_headers(origin: &str) -> Vec<(String, String)> {
-    let mut headers = cors_headers(origin);
-    headers.extend([
-        (
-            "access-control-allow-methods".into(),
-            "GET, POST, DELETE, OPTIONS".into(),
-        ),
-        (
-            "access-control-allow-headers".into(),
-            "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID".into(),
-        ),
-        ("access-control-max-age".into(), "600".into()),
-    ]);
-    headers
 }
 
 #[cfg(test)]

@@ -12,11 +12,12 @@ mod tools;
 mod transport;
 mod upstream;
 
+use platform::cors::{self, Allow};
 use platform::{config, response, stream};
 use protocol::prompt::Prompts;
 use protocol::resource::Resources;
 use protocol::server::{Server, ServerInfo};
-use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
+use spin_sdk::http::{Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
 use crate::reply::Reply;
@@ -48,23 +49,29 @@ async fn handle(req: Request, out: ResponseOutparam) {
             return stream::send(out, refused);
         }
     };
-    if *req.method() == Method::Options {
-        let mut preflight = Response::builder().status(204).body(Vec::new()).build();
-        for (name, value) in cors_origin
-            .map(guard::preflight_headers)
-            .unwrap_or_default()
-        {
-            preflight.set_header(name, value);
-        }
+    // The DNS-rebinding guard admitted this origin, so it gets CORS (no token needed
+    // for a preflight); a request without `Origin` is not from a browser program.
+    let cors = cors_origin.map(Allow::Origin);
+    if cors::is_preflight(&req) {
+        let preflight = match cors {
+            Some(allow) => cors::preflight(&req, allow, "GET, POST, DELETE"),
+            None => Response::builder()
+                .status(204)
+                .header("allow", "GET, POST, DELETE, OPTIONS")
+                .body(Vec::new())
+                .build(),
+        };
         return stream::send(out, preflight);
     }
     let streams = transport::header(&req, "accept")
-        .is_some_and(|accept| transport::accepts(accept, "text/event-stream"));
-    let reply = Reply::new(
-        out,
-        streams,
-        cors_origin.map(guard::cors_headers).unwrap_or_default(),
-    );
+        .is_some_and(|accept| oauth::form::accepts(accept, "text/event-stream"));
+    let common_headers = cors
+        .map(cors::headers)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+    let reply = Reply::new(out, streams, common_headers);
     let server = match server() {
         Ok(server) => server,
         Err(e) => return reply.send(response::config_error(&e)),

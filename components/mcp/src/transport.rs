@@ -352,8 +352,8 @@ fn check_post(req: &Request) -> Result<(), Response> {
         ));
     }
     if let Some(accept) = header(req, "accept")
-        && !accepts(accept, "application/json")
-        && !accepts(accept, "text/event-stream")
+        && !oauth::form::accepts(accept, "application/json")
+        && !oauth::form::accepts(accept, "text/event-stream")
     {
         return Err(reject(
             406,
@@ -362,19 +362,6 @@ fn check_post(req: &Request) -> Result<(), Response> {
         ));
     }
     Ok(())
-}
-
-/// Whether an `Accept` value allows `media_type` (directly or through a wildcard).
-pub fn accepts(accept: &str, media_type: &str) -> bool {
-    let (kind, _) = media_type.split_once('/').unwrap_or((media_type, ""));
-    accept.split(',').any(|range| {
-        let range = range.split(';').next().unwrap_or_default().trim();
-        range.eq_ignore_ascii_case(media_type)
-            || range == "*/*"
-            || range
-                .strip_suffix("/*")
-                .is_some_and(|k| k.eq_ignore_ascii_case(kind))
-    })
 }
 
 pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
@@ -400,22 +387,4 @@ pub fn reject(status: u16, code: i64, message: &str) -> Response {
 fn internal(e: &dyn std::fmt::Display) -> Response {
     eprintln!("mcp: {e}");
     response::server_error()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::accepts;
-
-    #[test]
-    fn accept_ranges_and_wildcards() {
-        assert!(accepts(
-            "application/json, text/event-stream",
-            "text/event-stream"
-        ));
-        assert!(accepts("text/event-stream;q=0.9", "text/event-stream"));
-        assert!(accepts("*/*", "application/json"));
-        assert!(accepts("application/*", "application/json"));
-        assert!(!accepts("application/json", "text/event-stream"));
-        assert!(!accepts("text/html", "application/json"));
-    }
 }

@@ -4,16 +4,26 @@
 mod routes;
 mod upstream;
 
+use platform::cors::{self, Allow};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    if *req.method() != Method::Post {
-        return platform::response::method_not_allowed("POST");
+    let req = &req;
+    // Both endpoints serve programs in browsers too (the Inspector's web UI): no ambient
+    // credentials ride on them, so any origin may call.
+    if cors::is_preflight(req) {
+        return cors::preflight(req, Allow::AnyOrigin, "POST");
     }
-    match req.path() {
-        "/revoke" => routes::revoke::handle(&req),
-        _ => routes::token::handle(&req),
-    }
+    let mut response = if *req.method() != Method::Post {
+        platform::response::method_not_allowed("POST")
+    } else {
+        match req.path() {
+            "/revoke" => routes::revoke::handle(req),
+            _ => routes::token::handle(req),
+        }
+    };
+    cors::apply(&mut response, Allow::AnyOrigin);
+    response
 }

@@ -112,19 +112,17 @@ pub fn validate(
     }
 }
 
-/// Requested scopes must all be registered for the client (RFC 6749 §3.3); none
-/// requested means all registered. `offline_access` is accepted and dropped: refresh
-/// tokens are issued to every client registered for the refresh grant.
+/// The scopes granted for a request (RFC 6749 §3.3, which lets the server grant fewer
+/// than asked and say so in the token response): every requested scope this server
+/// defines, each of which the client must have registered; scopes it does not define
+/// (`openid`, `profile`, `email`, `offline_access`, which clients copy from other
+/// servers) are ignored. Nothing recognisable requested means all registered scopes.
+/// Refresh tokens go to every client registered for the refresh grant, so dropping
+/// `offline_access` takes nothing away.
 fn granted_scope(requested: Option<&str>, registered: &str) -> Result<String, Error> {
     let registered: Vec<&str> = registered.split(' ').collect();
-    let Some(requested) = requested else {
-        return Ok(registered.join(" "));
-    };
     let mut granted = Vec::new();
-    for scope in requested.split(' ').filter(|s| !s.is_empty()) {
-        if scope == "offline_access" {
-            continue;
-        }
+    for scope in crate::scope::defined(requested.unwrap_or_default()) {
         if !registered.contains(&scope) {
             return Err(Error::InvalidScope(scope.to_owned()));
         }
@@ -139,12 +137,18 @@ fn granted_scope(requested: Option<&str>, registered: &str) -> Result<String, Er
     })
 }
 
-/// RFC 8707 §2 / MCP authorization: `resource` names this server's MCP endpoint. The
-/// MCP spec says clients MUST send it; an upper-case scheme or host, or a trailing slash,
-/// still designates the same resource.
+/// RFC 8707 §2 / MCP authorization: `resource` names this server's MCP endpoint; an
+/// upper-case scheme or host, or a trailing slash, still designates the same resource.
+///
+/// The MCP spec says clients MUST send it, but Claude Code, the claude.ai connector and
+/// Codex do not. This authorization server guards exactly one resource, so an absent
+/// `resource` can only mean it (RFC 8707 §2 lets the server apply a default): the grant
+/// is bound to it either way, and a `resource` naming anything else is `invalid_target`.
 pub fn verify_resource(requested: Option<&str>, base: &BaseUrl) -> Result<String, Error> {
     let canonical = base.mcp_resource();
-    let requested = requested.ok_or(Error::MissingParameter("resource"))?;
+    let Some(requested) = requested else {
+        return Ok(canonical);
+    };
     let same = url::Url::parse(requested).ok().is_some_and(|url| {
         url.query().is_none()
             && url.fragment().is_none()
@@ -291,8 +295,10 @@ mod tests {
                 with("code_challenge", "too-short"),
                 ErrorCode::InvalidRequest,
             ),
-            (with("scope", "admin"), ErrorCode::InvalidScope),
-            (with("resource", ""), ErrorCode::InvalidRequest),
+            (
+                with("resource", "http://mcp.example.com/mcp"),
+                ErrorCode::InvalidTarget,
+            ),
             (
                 with("resource", "https://other.example/mcp"),
                 ErrorCode::InvalidTarget,
@@ -328,8 +334,9 @@ mod tests {
             );
         }
         assert_eq!(
-            verify_resource(None, &base()),
-            Err(Error::MissingParameter("resource"))
+            verify_resource(None, &base()).unwrap(),
+            "https://mcp.example.com/mcp",
+            "the one resource is the default"
         );
         assert_eq!(
             verify_resource(Some("https://mcp.example.com/mcp?x=1"), &base()),
@@ -346,8 +353,19 @@ mod tests {
         );
         assert_eq!(granted_scope(Some("offline_access"), "mcp").unwrap(), "mcp");
         assert_eq!(
-            granted_scope(Some("mcp admin"), "mcp"),
-            Err(Error::InvalidScope("admin".into()))
+            granted_scope(Some("openid profile email offline_access"), "mcp").unwrap(),
+            "mcp",
+            "scopes this server does not define are ignored"
+        );
+        assert_eq!(granted_scope(Some("mcp admin mcp"), "mcp").unwrap(), "mcp");
+        assert_eq!(granted_scope(Some(""), "mcp").unwrap(), "mcp");
+    }
+
+    #[test]
+    fn a_defined_scope_the_client_did_not_register_is_refused() {
+        assert_eq!(
+            granted_scope(Some("openid mcp"), "other"),
+            Err(Error::InvalidScope("mcp".into()))
         );
     }
 

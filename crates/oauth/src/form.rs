@@ -72,9 +72,35 @@ pub fn is_media_type(content_type: Option<&str>, media_type: &str) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case(media_type))
 }
 
+/// Whether an `Accept` value allows `media_type` (directly or through a wildcard).
+pub fn accepts(accept: &str, media_type: &str) -> bool {
+    let (kind, _) = media_type.split_once('/').unwrap_or((media_type, ""));
+    accept.split(',').any(|range| {
+        let range = range.split(';').next().unwrap_or_default().trim();
+        range.eq_ignore_ascii_case(media_type)
+            || range == "*/*"
+            || range
+                .strip_suffix("/*")
+                .is_some_and(|k| k.eq_ignore_ascii_case(kind))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_ranges_and_wildcards() {
+        assert!(accepts(
+            "application/json, text/event-stream",
+            "text/event-stream"
+        ));
+        assert!(accepts("text/event-stream;q=0.9", "text/event-stream"));
+        assert!(accepts("*/*", "application/json"));
+        assert!(accepts("application/*", "application/json"));
+        assert!(!accepts("application/json", "text/event-stream"));
+        assert!(!accepts("text/html", "application/json"));
+    }
 
     const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
 

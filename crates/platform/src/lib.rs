@@ -8,6 +8,7 @@ pub mod app_path;
 pub mod clock;
 pub mod config;
 pub mod cookies;
+pub mod cors;
 pub mod fetch;
 pub mod html;
 pub mod kv;

@@ -10,6 +10,7 @@ pub mod jsonrpc;
 pub mod logging;
 pub mod prompt;
 pub mod resource;
+pub mod schema;
 pub mod server;
 pub mod stateless;
 pub mod tool;

@@ -50,9 +50,72 @@ impl<T: Into<String>> From<T> for ToolError {
     }
 }
 
+/// How clients may present and treat a tool (MCP `ToolAnnotations`). Hints, never
+/// guarantees; clients apply the spec's defaults to whatever is left out (not read-only,
+/// destructive, not idempotent, open-world), so every tool should say what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Annotations {
+    /// A human-readable name for the tool's list.
+    pub title: Option<&'static str>,
+    /// It changes nothing.
+    pub read_only: bool,
+    /// When it does change something, it may destroy or overwrite data.
+    pub destructive: bool,
+    /// Calling it again with the same arguments has no further effect.
+    pub idempotent: bool,
+    /// It reaches outside this server (the customer's app, the web).
+    pub open_world: bool,
+}
+
+impl Annotations {
+    /// The spec's defaults: assume the worst.
+    pub const DEFAULT: Self = Self {
+        title: None,
+        read_only: false,
+        destructive: true,
+        idempotent: false,
+        open_world: true,
+    };
+
+    /// A tool that only reads: not destructive and idempotent by nature, still
+    /// open-world until said otherwise.
+    pub const fn read_only(title: &'static str) -> Self {
+        Self {
+            title: Some(title),
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: true,
+        }
+    }
+
+    /// The same, touching nothing outside this server.
+    pub const fn closed_world(self) -> Self {
+        Self {
+            open_world: false,
+            ..self
+        }
+    }
+
+    fn to_json(self) -> Value {
+        let mut hints = json!({
+            "readOnlyHint": self.read_only,
+            "destructiveHint": self.destructive,
+            "idempotentHint": self.idempotent,
+            "openWorldHint": self.open_world,
+        });
+        if let Some(title) = self.title {
+            hints["title"] = json!(title);
+        }
+        hints
+    }
+}
+
 pub trait Tool {
     const NAME: &'static str;
     const DESCRIPTION: &'static str;
+    /// What the tool does to the world, for clients that ask before calling it.
+    const ANNOTATIONS: Annotations = Annotations::DEFAULT;
     type Input: DeserializeOwned + JsonSchema;
     type Output: Serialize + JsonSchema;
     /// Arguments that 2026-07-28 clients also send as `Mcp-Param-<Header>` headers, so
@@ -72,6 +135,7 @@ type Handler = Box<dyn Fn(Value, &Context) -> CallResult>;
 struct Entry {
     name: &'static str,
     description: &'static str,
+    annotations: Option<Annotations>,
     input_schema: Schema,
     /// `(property, Header)` pairs a derived schema gets as `x-mcp-header`; a given
     /// schema carries its own.
@@ -128,9 +192,10 @@ impl Registry {
         self.tools.push(Entry {
             name: T::NAME,
             description: T::DESCRIPTION,
-            input_schema: Schema::Derived(object_schema::<T::Input>),
+            annotations: Some(T::ANNOTATIONS),
+            input_schema: Schema::Derived(input_schema::<T::Input>),
             param_headers: T::PARAM_HEADERS,
-            output_schema: Some(Schema::Derived(object_schema::<T::Output>)),
+            output_schema: Some(Schema::Derived(output_schema::<T::Output>)),
             call: Box::new(call),
         });
         self
@@ -148,6 +213,7 @@ impl Registry {
         self.tools.push(Entry {
             name,
             description,
+            annotations: None,
             input_schema: Schema::Given(input_schema),
             param_headers: &[],
             output_schema: None,
@@ -215,6 +281,12 @@ impl Entry {
             "description": self.description,
             "inputSchema": input_schema,
         });
+        if let Some(annotations) = self.annotations {
+            if let Some(title) = annotations.title {
+                tool["title"] = json!(title);
+            }
+            tool["annotations"] = annotations.to_json();
+        }
         if let Some(output) = &self.output_schema {
             tool["outputSchema"] = output.to_value();
         }
@@ -245,9 +317,25 @@ fn error_result(message: &str) -> CallResult {
     json!({ "content": [{ "type": "text", "text": message }], "isError": true })
 }
 
+/// The input schema of `T`, in the form strict clients accept (see [`crate::schema`]):
+/// every argument listed in `required`, optional ones as nullable.
+fn input_schema<T: JsonSchema>() -> Value {
+    let mut schema = derived_schema::<T>(schemars::generate::SchemaSettings::draft2020_12());
+    crate::schema::make_portable(&mut schema, crate::schema::Contract::Input);
+    schema
+}
+
+/// The output schema of `T`, as `T` serialises (a field skipped when empty is optional).
+fn output_schema<T: JsonSchema>() -> Value {
+    let settings = schemars::generate::SchemaSettings::draft2020_12().for_serialize();
+    let mut schema = derived_schema::<T>(settings);
+    crate::schema::make_portable(&mut schema, crate::schema::Contract::Output);
+    schema
+}
+
 /// The JSON Schema of `T`, inlined (MCP schemas must be self-contained objects).
-fn object_schema<T: JsonSchema>() -> Value {
-    let generator = schemars::generate::SchemaSettings::draft2020_12()
+fn derived_schema<T: JsonSchema>(settings: schemars::generate::SchemaSettings) -> Value {
+    let generator = settings
         .with(|s| s.inline_subschemas = true)
         .into_generator();
     let mut schema = generator.into_root_schema_for::<T>().to_value();

@@ -85,6 +85,7 @@ fn show_consent(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     let mode = match config::sign_in().map_err(internal)? {
         SignIn::Clerk(settings) => Mode::Clerk {
             app_url: settings.app_url,
+            frontend_api: settings.expectations.issuer,
         },
         SignIn::Local
             if local_sign_in::is_allowed(
@@ -121,7 +122,12 @@ fn read_client(kv: &SpinKv, client_id: &str, now: u64) -> Result<ClientRecord, F
 /// How the consent page lets the user continue.
 enum Mode {
     /// Through the customer's app and Clerk.
-    Clerk { app_url: String },
+    Clerk {
+        app_url: String,
+        /// Clerk's Frontend API, where Clerk's own session handshake may send the
+        /// browser on its way through the app.
+        frontend_api: String,
+    },
     /// Local development sign-in, on this machine.
     Local,
     /// Local development mode, but not reached over loopback: no way to sign in.
@@ -170,7 +176,7 @@ fn consent_page(
         .map(|s| format!("<li><code>{}</code></li>", html::escape(s)))
         .collect();
     let sign_in = match mode {
-        Mode::Clerk { app_url } => format!(
+        Mode::Clerk { app_url, .. } => format!(
             "<p>You will sign in at <strong>{}</strong>.</p>",
             html::escape(&oauth::redirect_uri::RedirectUri::parse(app_url).map(|r| r.display_host()).unwrap_or_default())
         ),
@@ -199,7 +205,29 @@ fn consent_page(
             ""
         },
     );
-    html::page(200, "Authorize access", &body)
+    html::form_page(
+        200,
+        "Authorize access",
+        &body,
+        &form_targets(redirect_uri, mode),
+    )
+}
+
+/// Where the consent form's submission may lead (its CSP `form-action`, which Chromium
+/// checks on every redirect after the POST): the client's redirect URI (a denial, and
+/// the local sign-in's code) and, with Clerk, the app's sign-in route and Clerk's
+/// Frontend API that the app's session handshake may pass through.
+fn form_targets(redirect_uri: &str, mode: &Mode) -> Vec<String> {
+    let mut targets: Vec<String> = html::csp_source(redirect_uri).into_iter().collect();
+    if let Mode::Clerk {
+        app_url,
+        frontend_api,
+    } = mode
+    {
+        targets.extend(html::csp_source(app_url));
+        targets.extend(html::csp_source(frontend_api));
+    }
+    targets
 }
 
 fn decide(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {

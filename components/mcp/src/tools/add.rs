@@ -1,6 +1,6 @@
 //! `add`: adds two numbers (an example of typed input and structured output).
 
-use protocol::tool::{Context, Tool, ToolError};
+use protocol::tool::{Annotations, Context, Tool, ToolError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,7 @@ pub struct Add;
 impl Tool for Add {
     const NAME: &'static str = "add";
     const DESCRIPTION: &'static str = "Adds two numbers.";
+    const ANNOTATIONS: Annotations = Annotations::read_only("Add two numbers").closed_world();
     type Input = Input;
     type Output = Output;
 

@@ -1,6 +1,6 @@
 //! `whoami`: the signed-in user, as the access token's grant records them.
 
-use protocol::tool::{Context, Tool, ToolError};
+use protocol::tool::{Annotations, Context, Tool, ToolError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +25,7 @@ pub struct WhoAmI;
 impl Tool for WhoAmI {
     const NAME: &'static str = "whoami";
     const DESCRIPTION: &'static str = "Returns the signed-in user's id and the grant's details.";
+    const ANNOTATIONS: Annotations = Annotations::read_only("Who am I").closed_world();
     type Input = Input;
     type Output = Output;
 

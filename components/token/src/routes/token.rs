@@ -126,12 +126,10 @@ fn refresh(
     }
     verify_optional_resource(params, base)?;
     if let Some(scope) = params.get("scope") {
-        // RFC 6749 §6: a refresh may narrow the scope, never widen it.
+        // RFC 6749 §6: a refresh may narrow the scope, never widen it. Scopes this
+        // server does not define are ignored, as at `/authorize`.
         let granted: Vec<&str> = grant.value.scope.split(' ').collect();
-        if let Some(extra) = scope
-            .split(' ')
-            .find(|s| !s.is_empty() && !granted.contains(s))
-        {
+        if let Some(extra) = oauth::scope::defined(scope).find(|s| !granted.contains(s)) {
             return Err(Error::InvalidScope(extra.to_owned()).into());
         }
     }
