@@ -5,12 +5,17 @@
 mod routes;
 
 use platform::cors::{self, Allow};
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
+/// Every answer leaves through `platform::stream::send`: with `Content-Length`, in one
+/// write (spin-sdk's own glue sends the head first, then the body).
 #[http_component]
-fn handle(req: Request) -> Response {
-    let req = &req;
+fn handle(req: Request, out: ResponseOutparam) {
+    platform::stream::send(out, answer(&req));
+}
+
+fn answer(req: &Request) -> Response {
     // Programs in browsers (the Inspector's web UI, SDK clients in a page) discover and
     // register from other origins. `/authorize`, `/callback` and the pages are for
     // top-level navigation only and carry no CORS headers.

@@ -54,7 +54,9 @@ impl Reply {
                 ("content-type".to_owned(), b"text/event-stream".to_vec()),
                 ("cache-control".to_owned(), b"no-cache".to_vec()),
             ]);
-            *state = State::Streaming(stream::open(out, 200, &headers)?);
+            // The first event leaves with the head.
+            *state = State::Streaming(stream::open(out, 200, &headers, &frame(message))?);
+            return Ok(());
         }
         match &mut *state {
             State::Streaming(writer) => writer.write(&frame(message)),

@@ -1,6 +1,13 @@
 //! Answering through Spin's response out-parameter, either in one piece or as a stream
 //! written while the handler still works (Server-Sent Events).
 //!
+//! Framing matters for latency. Spin sets no `TCP_NODELAY`, so a response that leaves in
+//! several small writes (the head, then the body, then a chunked terminator) waits for
+//! the client's delayed ACK, about 40 ms, before its last piece. So a complete response
+//! carries `Content-Length`, and its whole body is handed to the host before the head:
+//! the host then has everything when it writes, and sends it in one go. A stream hands
+//! its first event over the same way, so that it leaves with the head.
+//!
 //! Writes block (`blocking-write-and-flush`), so handlers stay synchronous: an event is
 //! on the wire before the handler goes on, which is what progress notifications and
 //! server-to-client requests need.
@@ -15,36 +22,66 @@ const WRITE_CHUNK: usize = 4096;
 #[derive(Debug)]
 pub struct Closed;
 
-/// Sends a complete response.
+/// Sends a complete response, with `Content-Length`, in one piece.
 pub fn send(out: ResponseOutparam, response: Response) {
-    let headers: Vec<(String, Vec<u8>)> = response
+    let status = response.status().to_owned();
+    let mut headers: Vec<(String, Vec<u8>)> = response
         .headers()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("content-length"))
         .map(|(name, value)| (name.to_owned(), value.as_bytes().to_vec()))
         .collect();
-    let status = response.status().to_owned();
     let body = response.into_body();
-    if let Ok(mut stream) = open(out, status, &headers) {
-        let _ = stream.write(&body);
+    // RFC 9110 §8.6: no Content-Length on a 204 or 304, which have no body.
+    if status != 204 && status != 304 {
+        headers.push((
+            "content-length".to_owned(),
+            body.len().to_string().into_bytes(),
+        ));
+    }
+    if let Ok(stream) = start(out, status, &headers, &body, true) {
         stream.finish();
     }
 }
 
-/// Starts a response whose body is written piece by piece.
+/// Starts a response whose body is written piece by piece, `first` leaving with the head.
 pub fn open(
     out: ResponseOutparam,
     status: u16,
     headers: &[(String, Vec<u8>)],
+    first: &[u8],
+) -> Result<BodyWriter, Closed> {
+    start(out, status, headers, first, false)
+}
+
+/// Builds the response, hands `first` to the host before the head when the host takes
+/// it in one write (then, for a complete response, ends the body too), and only then
+/// sets the response, so that head and body leave together. A body too large for one
+/// write is streamed after the head instead.
+fn start(
+    out: ResponseOutparam,
+    status: u16,
+    headers: &[(String, Vec<u8>)],
+    first: &[u8],
+    complete: bool,
 ) -> Result<BodyWriter, Closed> {
     let fields = Fields::from_list(headers).map_err(|_| Closed)?;
     let response = OutgoingResponse::new(fields);
     response.set_status_code(status).map_err(|_| Closed)?;
     let body = response.body().map_err(|_| Closed)?;
-    out.set(response);
     let stream = body.write().map_err(|_| Closed)?;
-    Ok(BodyWriter {
+    let mut writer = BodyWriter {
         stream: Some(stream),
         body: Some(body),
-    })
+    };
+    let handed_over = writer.write_before_head(first);
+    if handed_over && complete {
+        writer.close();
+    }
+    out.set(response);
+    if !handed_over {
+        writer.write(first)?;
+    }
+    Ok(writer)
 }
 
 /// The body of a response already sent to the client.
@@ -55,6 +92,22 @@ pub struct BodyWriter {
 }
 
 impl BodyWriter {
+    /// Hands `bytes` to the host in one non-blocking write, if it will take them all
+    /// now (nothing reads the body before the response is set, so a blocking write
+    /// could wait forever). Whether it did.
+    fn write_before_head(&mut self, bytes: &[u8]) -> bool {
+        let Some(stream) = self.stream.as_ref() else {
+            return false;
+        };
+        if bytes.is_empty() {
+            return true;
+        }
+        let fits = stream
+            .check_write()
+            .is_ok_and(|permitted| permitted >= bytes.len() as u64);
+        fits && stream.write(bytes).is_ok()
+    }
+
     /// Writes `bytes` and waits until they are flushed to the client.
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), Closed> {
         let stream = self.stream.as_ref().ok_or(Closed)?;
