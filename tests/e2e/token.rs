@@ -89,7 +89,7 @@ async fn malformed_token_requests_get_rfc_6749_errors() {
                 "grant_type=authorization_code&client_id={id}&pad={}",
                 "x".repeat(17 * 1024)
             ),
-            400,
+            413,
             "invalid_request",
         ),
     ];

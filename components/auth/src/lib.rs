@@ -5,38 +5,100 @@
 mod routes;
 
 use platform::cors::{self, Allow};
-use spin_sdk::http::{Request, Response, ResponseOutparam};
+use platform::request::{self, BodyError};
+use platform::{html, response};
+use spin_sdk::http::{IncomingRequest, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
-/// Every answer leaves through `platform::stream::send`: with `Content-Length`, in one
-/// write (spin-sdk's own glue sends the head first, then the body).
+/// The request is read here, with its endpoint's cap on the body, and every answer
+/// leaves through `platform::stream::send`: with `Content-Length`, in one write.
 #[http_component]
-fn handle(req: Request, out: ResponseOutparam) {
-    platform::stream::send(out, answer(&req));
+fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
+    let endpoint = Endpoint::of(&request::path(&incoming));
+    let mut response = match request::read(incoming, endpoint.body_limit()) {
+        Ok(req) if endpoint.is_preflight(&req) => {
+            platform::stream::send(
+                out,
+                cors::preflight(&req, Allow::AnyOrigin, endpoint.methods()),
+            );
+            return;
+        }
+        Ok(req) => route(&req),
+        Err(refused) => endpoint.refuse(refused),
+    };
+    if endpoint.cross_origin() {
+        cors::apply(&mut response, Allow::AnyOrigin);
+    }
+    platform::stream::send(out, response);
 }
 
-fn answer(req: &Request) -> Response {
-    // Programs in browsers (the Inspector's web UI, SDK clients in a page) discover and
-    // register from other origins. `/authorize`, `/callback` and the pages are for
-    // top-level navigation only and carry no CORS headers.
-    let cross_origin = match req.path() {
-        // RFC 9728 §3.1: the path-inserted form for resource `/mcp`, and the root form
-        // that some clients try first; both describe the one protected resource.
-        "/.well-known/oauth-protected-resource"
-        | "/.well-known/oauth-protected-resource/mcp"
-        | "/.well-known/oauth-authorization-server" => Some("GET, HEAD"),
-        "/register" => Some("POST"),
-        _ => None,
-    };
-    if let Some(methods) = cross_origin {
-        if cors::is_preflight(req) {
-            return cors::preflight(req, Allow::AnyOrigin, methods);
+/// What a path is: its body limit, the shape of its errors, whether other origins
+/// may call it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    /// RFC 9728 §3.1: the path-inserted form for resource `/mcp`, and the root form that
+    /// some clients try first; and RFC 8414 metadata.
+    Metadata,
+    Register,
+    /// The consent page and its form.
+    Authorize,
+    /// `/callback`, `/`, `/favicon.ico`: pages reached by navigation, with no body.
+    Page,
+    Unknown,
+}
+
+impl Endpoint {
+    fn of(path: &str) -> Self {
+        match path {
+            "/.well-known/oauth-protected-resource"
+            | "/.well-known/oauth-protected-resource/mcp"
+            | "/.well-known/oauth-authorization-server" => Self::Metadata,
+            "/register" => Self::Register,
+            "/authorize" => Self::Authorize,
+            "/callback" | "/" | "/favicon.ico" => Self::Page,
+            _ => Self::Unknown,
         }
-        let mut response = route(req);
-        cors::apply(&mut response, Allow::AnyOrigin);
-        return response;
     }
-    route(req)
+
+    fn body_limit(self) -> usize {
+        match self {
+            Self::Register => oauth::registration::limits::BODY_BYTES,
+            Self::Authorize => routes::authorize::FORM_BYTES,
+            Self::Metadata | Self::Page | Self::Unknown => 0,
+        }
+    }
+
+    /// Programs in browsers (the Inspector's web UI, SDK clients in a page) discover and
+    /// register from other origins. `/authorize`, `/callback` and the pages are for
+    /// top-level navigation only and carry no CORS headers.
+    fn cross_origin(self) -> bool {
+        matches!(self, Self::Metadata | Self::Register)
+    }
+
+    fn is_preflight(self, req: &Request) -> bool {
+        self.cross_origin() && cors::is_preflight(req)
+    }
+
+    fn methods(self) -> &'static str {
+        if self == Self::Register {
+            "POST"
+        } else {
+            "GET, HEAD"
+        }
+    }
+
+    /// A body refused unread, in the endpoint's own shape.
+    fn refuse(self, refused: BodyError) -> Response {
+        let page = matches!(self, Self::Authorize | Self::Page);
+        match (refused, page) {
+            (BodyError::TooLarge, true) => html::payload_too_large(),
+            (BodyError::Unreadable, true) => {
+                html::error_page(400, "The request could not be read.")
+            }
+            (BodyError::TooLarge, false) => response::payload_too_large(),
+            (BodyError::Unreadable, false) => response::oauth_error(&oauth::Error::UnreadableBody),
+        }
+    }
 }
 
 fn route(req: &Request) -> Response {

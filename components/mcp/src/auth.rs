@@ -4,7 +4,7 @@ use oauth::BaseUrl;
 use oauth::bearer;
 use oauth::challenge::{BearerChallenge, BearerError};
 use oauth::grant::{self, GrantRecord};
-use platform::{clock, kv::SpinKv, response};
+use platform::{clock, kv::SpinKv};
 use spin_sdk::http::{Request, Response};
 use store::{keys, record};
 
@@ -69,7 +69,11 @@ pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Resp
 
 fn internal(e: &dyn std::fmt::Display) -> Response {
     eprintln!("mcp authentication: {e}");
-    response::server_error()
+    crate::transport::reject(
+        500,
+        protocol::jsonrpc::code::INTERNAL_ERROR,
+        "internal error",
+    )
 }
 
 fn insufficient_scope(base: &BaseUrl) -> Response {

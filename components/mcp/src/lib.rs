@@ -13,27 +13,46 @@ mod transport;
 mod upstream;
 
 use platform::cors::{self, Allow};
-use platform::{config, response, stream};
+use platform::request::{self, BodyError};
+use platform::{config, stream};
+use protocol::jsonrpc::code::{INTERNAL_ERROR, INVALID_REQUEST};
 use protocol::prompt::Prompts;
 use protocol::resource::Resources;
 use protocol::server::{Server, ServerInfo};
-use spin_sdk::http::{Request, Response, ResponseOutparam};
+use spin_sdk::http::{IncomingRequest, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
 use crate::reply::Reply;
 
 #[http_component]
-async fn handle(req: Request, out: ResponseOutparam) {
+async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
+    // The message is read here, at most `BODY_BYTES` of it: nothing larger is buffered.
+    let req = match request::read(incoming, transport::BODY_BYTES) {
+        Ok(req) => req,
+        Err(BodyError::TooLarge) => {
+            let refused = transport::reject(413, INVALID_REQUEST, "the message is too large");
+            return stream::send(out, refused);
+        }
+        Err(BodyError::Unreadable) => {
+            let refused = transport::reject(400, INVALID_REQUEST, "the body could not be read");
+            return stream::send(out, refused);
+        }
+    };
     let base = match config::base_url(&req) {
         Ok(base) => base,
-        Err(e) => return stream::send(out, response::config_error(&e)),
+        Err(e) => return stream::send(out, transport::config_error(&e)),
     };
     let Some(policy) = guard::Policy::new(
         base.issuer(),
         config::base_url_is_configured(),
         &config::allowed_origins(),
     ) else {
-        return stream::send(out, response::server_error());
+        let refused = transport::reject(
+            500,
+            INTERNAL_ERROR,
+            "this server is not configured correctly",
+        );
+        return stream::send(out, refused);
     };
     let origin = transport::header(&req, "origin");
     let cors_origin = match policy.check(config::request_authority(&req), origin) {
@@ -45,7 +64,7 @@ async fn handle(req: Request, out: ResponseOutparam) {
                 }
                 guard::Refusal::Origin => "requests from this Origin are not allowed",
             };
-            let refused = transport::reject(403, protocol::jsonrpc::code::INVALID_REQUEST, reason);
+            let refused = transport::reject(403, INVALID_REQUEST, reason);
             return stream::send(out, refused);
         }
     };
@@ -74,7 +93,7 @@ async fn handle(req: Request, out: ResponseOutparam) {
     let reply = Reply::new(out, streams, common_headers);
     let server = match server() {
         Ok(server) => server,
-        Err(e) => return reply.send(response::config_error(&e)),
+        Err(e) => return reply.send(transport::config_error(&e)),
     };
     match auth::authenticate(&req, &base) {
         Ok(caller) => transport::handle(&req, &server, caller, reply),

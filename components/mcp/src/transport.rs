@@ -16,8 +16,8 @@ use crate::peer::{self, SessionPeer};
 use crate::reply::Reply;
 use crate::session::{self, Session, SessionRecord};
 
-/// Largest message accepted; tool arguments are small.
-const BODY_BYTES: usize = 1024 * 1024;
+/// Largest message accepted (read no further); tool arguments are small.
+pub const BODY_BYTES: usize = 1024 * 1024;
 
 const SESSION_HEADER: &str = "mcp-session-id";
 
@@ -335,15 +335,9 @@ fn context<'a>(
     }
 }
 
-/// The checks on a POST before its body is parsed: size, media types, version header.
+/// The checks on a POST before its body is parsed: media types (its size was checked
+/// as it was read).
 fn check_post(req: &Request) -> Result<(), Response> {
-    if req.body().len() > BODY_BYTES {
-        return Err(reject(
-            413,
-            code::INVALID_REQUEST,
-            "the message is too large",
-        ));
-    }
     if !oauth::form::is_media_type(header(req, "content-type"), "application/json") {
         return Err(reject(
             415,
@@ -386,5 +380,25 @@ pub fn reject(status: u16, code: i64, message: &str) -> Response {
 
 fn internal(e: &dyn std::fmt::Display) -> Response {
     eprintln!("mcp: {e}");
-    response::server_error()
+    reject(500, code::INTERNAL_ERROR, "internal error")
+}
+
+/// A configuration problem, as JSON-RPC: a bad Host is the client's (400), a bad
+/// variable the operator's (500, detail in the log only).
+pub fn config_error(error: &config::ConfigError) -> Response {
+    match error {
+        config::ConfigError::BadHost(_) => reject(
+            400,
+            code::INVALID_REQUEST,
+            "the Host header is not a valid host",
+        ),
+        config::ConfigError::InvalidVariable { .. } => {
+            eprintln!("mcp: configuration error: {error}");
+            reject(
+                500,
+                code::INTERNAL_ERROR,
+                "this server is not configured correctly",
+            )
+        }
+    }
 }

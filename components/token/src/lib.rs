@@ -5,30 +5,35 @@ mod routes;
 mod upstream;
 
 use platform::cors::{self, Allow};
-use spin_sdk::http::{Method, Request, Response, ResponseOutparam};
+use platform::request::{self, BodyError};
+use platform::response;
+use spin_sdk::http::{IncomingRequest, Method, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
-/// Every answer leaves through `platform::stream::send`: with `Content-Length`, in one
-/// write (spin-sdk's own glue sends the head first, then the body).
+/// The request is read here, its form capped at `FORM_BYTES`, and every answer leaves
+/// through `platform::stream::send`: with `Content-Length`, in one write.
 #[http_component]
-fn handle(req: Request, out: ResponseOutparam) {
-    platform::stream::send(out, answer(&req));
+fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
+    let mut response = match request::read(incoming, routes::FORM_BYTES) {
+        Ok(req) => answer(&req),
+        Err(BodyError::TooLarge) => response::payload_too_large(),
+        Err(BodyError::Unreadable) => response::oauth_error(&oauth::Error::UnreadableBody),
+    };
+    // Both endpoints serve programs in browsers too (the Inspector's web UI): no ambient
+    // credentials ride on them, so any origin may call.
+    cors::apply(&mut response, Allow::AnyOrigin);
+    platform::stream::send(out, response);
 }
 
 fn answer(req: &Request) -> Response {
-    // Both endpoints serve programs in browsers too (the Inspector's web UI): no ambient
-    // credentials ride on them, so any origin may call.
     if cors::is_preflight(req) {
         return cors::preflight(req, Allow::AnyOrigin, "POST");
     }
-    let mut response = if *req.method() != Method::Post {
-        platform::response::method_not_allowed("POST")
-    } else {
-        match req.path() {
-            "/revoke" => routes::revoke::handle(req),
-            _ => routes::token::handle(req),
-        }
-    };
-    cors::apply(&mut response, Allow::AnyOrigin);
-    response
+    if *req.method() != Method::Post {
+        return response::method_not_allowed("POST");
+    }
+    match req.path() {
+        "/revoke" => routes::revoke::handle(req),
+        _ => routes::token::handle(req),
+    }
 }

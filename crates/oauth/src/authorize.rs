@@ -7,7 +7,7 @@
 
 use crate::form::FormParams;
 use crate::pkce::CodeChallenge;
-use crate::redirect_uri::RedirectUri;
+use crate::redirect_uri;
 use crate::registration::ClientRecord;
 use crate::{BaseUrl, Error};
 
@@ -51,9 +51,7 @@ pub fn verify_redirect(
         Some(requested) => client
             .redirect_uris
             .iter()
-            .filter_map(|r| RedirectUri::parse(r).ok())
-            .any(|r| r.matches(requested))
-            .then(|| requested.to_owned())
+            .find_map(|registered| redirect_uri::redirect_target(registered, requested))
             .ok_or(Error::RedirectUriMismatch)?,
         None => match client.redirect_uris.as_slice() {
             [only] => only.clone(),

@@ -98,8 +98,9 @@ pub enum Error {
         "this sign-in request expired or did not come from this browser; start again from your app"
     )]
     InvalidConsent,
-    #[error("the request body is too large")]
-    BodyTooLarge,
+    /// The body could not be read (broken chunked encoding, a reset connection).
+    #[error("the request body could not be read")]
+    UnreadableBody,
     #[error("this client is not registered for that grant type")]
     UnauthorizedGrantType,
     #[error("internal error")]
@@ -198,9 +199,9 @@ impl Error {
             | Error::ClientIdUrl(_)
             | Error::ClientMetadataUnavailable
             | Error::ClientMetadataInvalid(_) => ErrorCode::InvalidClient,
-            Error::MultipleClientAuthMethods | Error::MalformedClientAuth | Error::BodyTooLarge => {
-                ErrorCode::InvalidRequest
-            }
+            Error::MultipleClientAuthMethods
+            | Error::MalformedClientAuth
+            | Error::UnreadableBody => ErrorCode::InvalidRequest,
             Error::UnauthorizedGrantType => ErrorCode::UnauthorizedClient,
             Error::CorruptGrant | Error::ServerError => ErrorCode::ServerError,
             Error::LocalSignInRefused | Error::ClerkTokenRefused => ErrorCode::AccessDenied,

@@ -125,6 +125,15 @@ pub fn server_key(kv: &crate::kv::SpinKv) -> Result<Vec<u8>, store::Error> {
     })
 }
 
+/// The server key, if there is one yet, for checking what it signed: nothing signed
+/// can be valid before the key exists, so checking never creates it.
+pub fn existing_server_key(kv: &crate::kv::SpinKv) -> Result<Option<Vec<u8>>, store::Error> {
+    if let Some(secret) = optional_variable("signing_secret") {
+        return Ok(Some(secret.into_bytes()));
+    }
+    store::server_key::load(kv)
+}
+
 /// How fresh Clerk tokens for the customer's API are minted: the Backend API origin, the
 /// secret key, and the JWT template (`None`: Clerk's plain session token). `None` when
 /// no secret key is set (local development mode).

@@ -96,6 +96,35 @@ pub fn csp_source(uri: &str) -> Option<String> {
     })
 }
 
+/// The page for a configuration problem: a bad Host is the client's (400), a bad
+/// variable the operator's (500, detail in the log only).
+pub fn config_error(error: &crate::config::ConfigError) -> Response {
+    match error {
+        crate::config::ConfigError::BadHost(_) => {
+            error_page(400, "The Host header does not name a valid host.")
+        }
+        crate::config::ConfigError::InvalidVariable { .. } => {
+            eprintln!("configuration error: {error}");
+            error_page(
+                500,
+                "This server is not configured correctly. Please try again later.",
+            )
+        }
+    }
+}
+
+/// 405 for a page, with the methods it does allow (RFC 9110 §15.5.6).
+pub fn method_not_allowed(allow: &str) -> Response {
+    let mut response = error_page(405, "This page cannot be used that way.");
+    response.set_header("allow", allow);
+    response
+}
+
+/// 413 for a form larger than any this page sends.
+pub fn payload_too_large() -> Response {
+    error_page(413, "The submitted form is too large.")
+}
+
 /// A page explaining why a sign-in cannot continue.
 pub fn error_page(status: u16, message: &str) -> Response {
     page(

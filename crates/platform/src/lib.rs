@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod html;
 pub mod kv;
 pub mod random;
+pub mod request;
 pub mod response;
 pub mod stream;
 

@@ -90,8 +90,20 @@ pub fn payload_too_large() -> Response {
         .build()
 }
 
+/// Whether `value` can be sent as a header value (RFC 9110 §5.5: visible ASCII and
+/// spaces; a control character would make the host refuse the whole response).
+pub fn is_header_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b))
+}
+
 /// A redirect the browser follows at once (OAuth responses use 302, RFC 6749 §4.1.2).
+/// A location that cannot be a header value becomes a page saying so, not an empty 500.
 pub fn redirect(location: &str) -> Response {
+    if !is_header_value(location) {
+        return crate::html::error_page(400, "The client's redirect URI cannot be used.");
+    }
     Response::builder()
         .status(302)
         .header("location", location)

@@ -4,6 +4,12 @@
 
 use crate::{Error, Kv, keys};
 
+/// Reads the key if it exists: for checking what it signed, which cannot be valid
+/// before there is a key (so a refused request never creates one).
+pub fn load(kv: &impl Kv) -> Result<Option<Vec<u8>>, Error> {
+    kv.get(keys::SERVER_KEY)
+}
+
 /// Reads the key, creating it on first use. Two instances racing to create it may both
 /// write; both then read back whichever write landed last, so they agree from then on
 /// (a form signed in the instant between may need one retry by the user).
@@ -31,5 +37,14 @@ mod tests {
         let second = load_or_create(&kv, || panic!("must not generate again")).unwrap();
         assert_eq!(first, vec![1u8; 32]);
         assert_eq!(first, second);
+    }
+
+    #[test]
+    fn loading_never_creates_the_key() {
+        let kv = MemoryKv::new();
+        assert_eq!(load(&kv).unwrap(), None);
+        assert_eq!(kv.get(keys::SERVER_KEY).unwrap(), None);
+        load_or_create(&kv, || Ok([2u8; 32])).unwrap();
+        assert_eq!(load(&kv).unwrap(), Some(vec![2u8; 32]));
     }
 }

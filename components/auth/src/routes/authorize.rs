@@ -13,20 +13,20 @@ use spin_sdk::http::{Method, Request, Response};
 use store::{Expiring, keys, record};
 
 use super::clients;
-use super::grants::issue_code;
+use super::grants::redirect_with_code;
 
-/// The consent form is small; anything larger is not ours.
-const FORM_BYTES: usize = 8 * 1024;
+/// The consent form is small; anything larger is not ours (read no further).
+pub const FORM_BYTES: usize = 8 * 1024;
 
 pub fn handle(req: &Request) -> Response {
     let base = match config::base_url(req) {
         Ok(base) => base,
-        Err(e) => return response::config_error(&e),
+        Err(e) => return html::config_error(&e),
     };
     let result = match req.method() {
         Method::Get => show_consent(req, &base),
         Method::Post => decide(req, &base),
-        _ => return response::method_not_allowed("GET, POST"),
+        _ => return html::method_not_allowed("GET, POST"),
     };
     result.unwrap_or_else(|failure| failure.into_response())
 }
@@ -231,13 +231,12 @@ fn form_targets(redirect_uri: &str, mode: &Mode) -> Vec<String> {
 }
 
 fn decide(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
-    if req.body().len() > FORM_BYTES {
-        return Ok(response::payload_too_large());
-    }
     let content_type = req.header("content-type").and_then(|v| v.as_str());
     let form = FormParams::parse(content_type, req.body()).map_err(|e| Failure::Page(400, e))?;
     let kv = SpinKv::open_default().map_err(internal)?;
-    let key = config::server_key(&kv).map_err(internal)?;
+    let key = config::existing_server_key(&kv)
+        .map_err(internal)?
+        .ok_or(Failure::Page(400, Error::InvalidConsent))?;
     let now = clock::now();
     let cookie = cookies::get(req, COOKIE_NAME);
     let ticket = ConsentTicket::open(
@@ -269,12 +268,14 @@ fn decide(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
         return Err(Failure::Page(403, Error::LocalSignInRefused));
     }
     let user_id = local_sign_in::user_id(form.get("user")).map_err(|e| Failure::Page(400, e))?;
-    let code = issue_code(&kv, &ticket, user_id, None, now, lifetimes.code)?;
-    Ok(finish(authorize::success_redirect_url(
-        &redirect,
-        code.expose(),
+    redirect_with_code(
+        &kv,
+        &ticket,
+        (user_id, None),
+        now,
+        lifetimes.code,
         base.issuer(),
-    )))
+    )
 }
 
 /// Stores the sign-in transaction (single use, until `expires_at`) and sends the browser to the

@@ -5,21 +5,21 @@ use oauth::consent::{COOKIE_NAME, ConsentTicket};
 use oauth::secret::SecretHash;
 use oauth::{BaseUrl, Error};
 use platform::config::SignIn;
-use platform::{clock, config, cookies, kv::SpinKv, response};
+use platform::{clock, config, cookies, html, kv::SpinKv, response};
 use spin_sdk::http::{Method, Request, Response};
 use store::{Kv, keys, record};
 
 use super::authorize::{Failure, internal};
 use super::clerk_keys;
-use super::grants::issue_code;
+use super::grants::redirect_with_code;
 
 pub fn handle(req: &Request) -> Response {
     if !matches!(req.method(), Method::Get) {
-        return response::method_not_allowed("GET");
+        return html::method_not_allowed("GET");
     }
     let base = match config::base_url(req) {
         Ok(base) => base,
-        Err(e) => return response::config_error(&e),
+        Err(e) => return html::config_error(&e),
     };
     callback(req, &base).unwrap_or_else(Failure::into_response)
 }
@@ -31,7 +31,9 @@ fn callback(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     let query =
         oauth::form::FormParams::parse_query(req.query()).map_err(|e| Failure::Page(400, e))?;
     let kv = SpinKv::open_default().map_err(internal)?;
-    let key = config::server_key(&kv).map_err(internal)?;
+    let key = config::existing_server_key(&kv)
+        .map_err(internal)?
+        .ok_or(Failure::Page(400, Error::InvalidSignIn))?;
     let now = clock::now();
 
     // 1. The state must be one we minted, for a sign-in still pending.
@@ -69,17 +71,12 @@ fn callback(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
         }
     };
     let code_lifetime = config::lifetimes().map_err(internal)?.code;
-    let code = issue_code(
+    redirect_with_code(
         &kv,
         &ticket,
-        user.user_id,
-        Some(user.session_id),
+        (user.user_id, Some(user.session_id)),
         now,
         code_lifetime,
-    )?;
-    Ok(finish(authorize::success_redirect_url(
-        &redirect,
-        code.expose(),
         base.issuer(),
-    )))
+    )
 }

@@ -1,69 +1,111 @@
 //! Issuing a grant and its authorization code once the user is known.
 
 use oauth::code::CodeRecord;
-use oauth::consent::ConsentTicket;
+use oauth::consent::{COOKIE_NAME, ConsentTicket};
 use oauth::grant::GrantRecord;
 use oauth::secret::{Secret, SecretHash};
-use platform::{kv::SpinKv, random};
+use oauth::{Error, authorize};
+use platform::{kv::SpinKv, random, response};
+use spin_sdk::http::Response;
 use store::{Expiring, keys, record};
 
 use super::authorize::{Failure, internal};
 
-/// Creates the grant and its authorization code. The grant lives only as long as the
-/// code until the code is exchanged, so abandoned sign-ins leave nothing behind for long.
-pub fn issue_code(
+/// Answers a sign-in with the redirect that carries a new authorization code to the
+/// client. The grant and code are written only once that redirect is known to be
+/// sendable, so a sign-in that fails leaves nothing behind.
+pub fn redirect_with_code(
     kv: &SpinKv,
     ticket: &ConsentTicket,
-    user_id: String,
-    session_id: Option<String>,
+    user: (String, Option<String>),
     now: u64,
     code_lifetime: u64,
-) -> Result<Secret, Failure> {
-    let grant_id = Secret::from_random(&random::bytes::<16>().map_err(internal)?)
-        .expose()
-        .to_owned();
-    let grant_key = Secret::from_random(&random::bytes::<32>().map_err(internal)?)
-        .expose()
-        .to_owned();
-    let code = Secret::from_random(&random::bytes::<32>().map_err(internal)?);
-    let grant = GrantRecord {
-        client_id: ticket.client_id.clone(),
-        user_id,
-        session_id,
-        resource: ticket.resource.clone(),
-        scope: ticket.scope.clone(),
-        key: grant_key,
-        refresh_generation: 0,
-        rotated_at: now,
-        created_at: now,
-    };
-    let code_record = CodeRecord {
-        grant_id: grant_id.clone(),
-        client_id: ticket.client_id.clone(),
-        redirect_uri: ticket.redirect_uri.clone(),
-        redirect_uri_given: ticket.redirect_uri_given,
-        code_challenge: ticket.code_challenge.clone(),
-        used: false,
-    };
-    let expires_at = now + code_lifetime;
-    record::write(
-        kv,
-        &keys::grant(&grant_id),
-        &Expiring {
-            expires_at,
-            value: grant,
-        },
-    )
-    .map_err(internal)?;
-    let code_key = keys::code(&SecretHash::of(code.expose()).to_string());
-    record::write(
-        kv,
-        &code_key,
-        &Expiring {
-            expires_at,
-            value: code_record,
-        },
-    )
-    .map_err(internal)?;
-    Ok(code)
+    issuer: &str,
+) -> Result<Response, Failure> {
+    let pending = PendingCode::new(ticket, user, now, code_lifetime)?;
+    let location =
+        authorize::success_redirect_url(&ticket.redirect(), pending.code.expose(), issuer);
+    if !response::is_header_value(&location) {
+        // Only a redirect URI stored before URIs had to be canonical can get here.
+        return Err(Failure::Page(400, Error::RedirectUriMismatch));
+    }
+    pending.store(kv)?;
+    Ok(response::redirect_clearing_cookie(&location, COOKIE_NAME))
+}
+
+/// A grant and its authorization code, made but not yet stored.
+struct PendingCode {
+    code: Secret,
+    grant_id: String,
+    grant: GrantRecord,
+    code_record: CodeRecord,
+    expires_at: u64,
+}
+
+impl PendingCode {
+    /// The grant lives only as long as the code until the code is exchanged, so
+    /// abandoned sign-ins leave nothing behind for long.
+    fn new(
+        ticket: &ConsentTicket,
+        (user_id, session_id): (String, Option<String>),
+        now: u64,
+        code_lifetime: u64,
+    ) -> Result<Self, Failure> {
+        let grant_id = Secret::from_random(&random::bytes::<16>().map_err(internal)?)
+            .expose()
+            .to_owned();
+        let grant_key = Secret::from_random(&random::bytes::<32>().map_err(internal)?)
+            .expose()
+            .to_owned();
+        let code = Secret::from_random(&random::bytes::<32>().map_err(internal)?);
+        let grant = GrantRecord {
+            client_id: ticket.client_id.clone(),
+            user_id,
+            session_id,
+            resource: ticket.resource.clone(),
+            scope: ticket.scope.clone(),
+            key: grant_key,
+            refresh_generation: 0,
+            rotated_at: now,
+            created_at: now,
+        };
+        let code_record = CodeRecord {
+            grant_id: grant_id.clone(),
+            client_id: ticket.client_id.clone(),
+            redirect_uri: ticket.redirect_uri.clone(),
+            redirect_uri_given: ticket.redirect_uri_given,
+            code_challenge: ticket.code_challenge.clone(),
+            used: false,
+        };
+        Ok(Self {
+            code,
+            grant_id,
+            grant,
+            code_record,
+            expires_at: now + code_lifetime,
+        })
+    }
+
+    fn store(self, kv: &SpinKv) -> Result<(), Failure> {
+        let expires_at = self.expires_at;
+        record::write(
+            kv,
+            &keys::grant(&self.grant_id),
+            &Expiring {
+                expires_at,
+                value: self.grant,
+            },
+        )
+        .map_err(internal)?;
+        let code_key = keys::code(&SecretHash::of(self.code.expose()).to_string());
+        record::write(
+            kv,
+            &code_key,
+            &Expiring {
+                expires_at,
+                value: self.code_record,
+            },
+        )
+        .map_err(internal)
+    }
 }

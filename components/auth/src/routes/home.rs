@@ -19,18 +19,20 @@ const FAVICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1
 
 pub fn handle(req: &Request) -> Response {
     if !matches!(req.method(), Method::Get | Method::Head) {
-        return response::method_not_allowed("GET, HEAD");
+        return html::method_not_allowed("GET, HEAD");
     }
     let base = match config::base_url(req) {
         Ok(base) => base,
-        Err(e) => return response::config_error(&e),
+        Err(e) => return html::config_error(&e),
     };
     let mode = match config::sign_in() {
         Ok(SignIn::Clerk(settings)) => Mode::Clerk {
-            app_host: html::csp_source(&settings.app_url).unwrap_or(settings.app_url),
+            app_host: BaseUrl::parse(&settings.app_url)
+                .map(|app| app.issuer().to_owned())
+                .unwrap_or(settings.app_url),
         },
         Ok(SignIn::Local) => Mode::LocalDevelopment,
-        Err(e) => return response::config_error(&e),
+        Err(e) => return html::config_error(&e),
     };
     let door = FrontDoor::new(&base, mode);
     let accept = req

@@ -1,6 +1,6 @@
 //! `POST /register`: RFC 7591 dynamic client registration.
 
-use oauth::registration::{ClientRegistration, limits};
+use oauth::registration::ClientRegistration;
 use oauth::secret::Secret;
 use platform::{clock, config, kv::SpinKv, random, response};
 use spin_sdk::http::{Method, Request, Response};
@@ -9,9 +9,6 @@ use store::{Expiring, keys, record};
 pub fn handle(req: &Request) -> Response {
     if *req.method() != Method::Post {
         return response::method_not_allowed("POST");
-    }
-    if req.body().len() > limits::BODY_BYTES {
-        return response::payload_too_large();
     }
     let content_type = req.header("content-type").and_then(|v| v.as_str());
     if !oauth::form::is_media_type(content_type, "application/json") {

@@ -59,9 +59,6 @@ pub fn authenticated_client(
     kv: &SpinKv,
     now: u64,
 ) -> Result<(FormParams, ClientCredentials, Expiring<ClientRecord>), Failure> {
-    if req.body().len() > FORM_BYTES {
-        return Err(oauth::Error::BodyTooLarge.into());
-    }
     let content_type = req.header("content-type").and_then(|v| v.as_str());
     let params = FormParams::parse(content_type, req.body())?;
     let authorization = req.header("authorization").and_then(|v| v.as_str());
