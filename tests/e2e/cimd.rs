@@ -231,6 +231,14 @@ async fn unusable_documents_are_refused_on_a_page_and_store_nothing() {
             "redirect_uris",
         ),
         (
+            "a redirect URI that is not in canonical form",
+            Some(with(
+                "redirect_uris",
+                json!(["http://127.1:7777/x/../callback"]),
+            )),
+            "canonical form",
+        ),
+        (
             "too large",
             Some(Page::json(&oversized)),
             "larger than 5120 bytes",

@@ -23,6 +23,16 @@ enum Shape {
     Page,
 }
 
+/// Each endpoint's body limit, as the README states it.
+fn limit(path: &str) -> usize {
+    match path {
+        "/token" | "/revoke" | "/register" => 16 * 1024,
+        "/authorize" => 8 * 1024,
+        "/mcp" => 1024 * 1024,
+        _ => 0,
+    }
+}
+
 /// (path, method, content type, shape)
 const BODY_ENDPOINTS: [(&str, &str, &str, Shape); 5] = [
     (
@@ -118,15 +128,17 @@ async fn a_declared_body_over_the_limit_is_refused_without_being_read() {
     let app = App::start().await;
     let before = app.host.kv_snapshot();
     for (path, method, content_type, shape) in BODY_ENDPOINTS {
-        // 256 MB declared, none sent: an endpoint that tried to read it would hang.
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\n\
-             Content-Length: 268435456\r\nConnection: close\r\n\r\n",
-            app.host.addr()
-        );
-        let (status, head, body) = raw(&app, &head, b"").await;
-        assert_eq!(status, 413, "{path}: {head}{body}");
-        assert_shape(shape, &head, &body, path);
+        // Declared, none sent: an endpoint that tried to read it would hang.
+        for declared in [limit(path) + 1, 268_435_456] {
+            let head = format!(
+                "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\n\
+                 Content-Length: {declared}\r\nConnection: close\r\n\r\n",
+                app.host.addr()
+            );
+            let (status, head, body) = raw(&app, &head, b"").await;
+            assert_eq!(status, 413, "{path} {declared}: {head}{body}");
+            assert_shape(shape, &head, &body, path);
+        }
     }
     assert_eq!(app.host.kv_snapshot(), before, "nothing written");
 }
@@ -149,6 +161,52 @@ async fn a_streamed_body_over_the_limit_is_refused_after_limit_plus_one_bytes() 
         assert_shape(shape, &head, &body, path);
     }
     assert_eq!(app.host.kv_snapshot(), before, "nothing written");
+}
+
+/// This process's resident memory, in bytes (the host runs in it).
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_256_mb_body_leaves_the_hosts_memory_where_it_was() {
+    let app = App::start().await;
+    // Warm up: the component compiled and instantiated once.
+    let warm = app.client.post(app.url("/token")).send().await.unwrap();
+    assert!(warm.status().is_client_error());
+    let before = resident_bytes();
+    let socket = TcpStream::connect(app.host.addr()).await.unwrap();
+    let head = format!(
+        "POST /token HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.host.addr()
+    );
+    let (mut reader, mut writer) = socket.into_split();
+    let sender = tokio::spawn(async move {
+        let chunk = format!("100000\r\n{}\r\n", "a".repeat(0x100000));
+        if writer.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        // 256 chunks of 1 MiB; the server stops reading long before the end.
+        for _ in 0..256 {
+            if writer.write_all(chunk.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), reader.read_to_end(&mut answer)).await;
+    sender.abort();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    let grown = resident_bytes().saturating_sub(before);
+    assert!(grown < 64 * 1024 * 1024, "the host grew by {grown} bytes");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
