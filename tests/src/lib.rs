@@ -277,6 +277,29 @@ impl Host {
         self.runtime.kv.reset_stats();
     }
 
+    /// How long creating a fresh instance of `component` takes (what every request to it
+    /// pays before its handler runs): the mean over `rounds` instantiations.
+    pub async fn instantiate_time(
+        &self,
+        component: &str,
+        rounds: u32,
+    ) -> anyhow::Result<std::time::Duration> {
+        let loaded = self
+            .runtime
+            .components
+            .get(component)
+            .with_context(|| format!("no component {component:?}"))?;
+        let started = std::time::Instant::now();
+        for _ in 0..rounds {
+            let mut store = wasmtime::Store::new(
+                loaded.pre.engine(),
+                RequestState::new(loaded.config.clone(), self.runtime.kv.clone()),
+            );
+            loaded.pre.instantiate_async(&mut store).await?;
+        }
+        Ok(started.elapsed() / rounds.max(1))
+    }
+
     pub async fn shutdown(self) {
         self.server.shutdown().await;
     }
