@@ -9,6 +9,7 @@
 //! not share with Spin is a bug here.
 
 pub mod compose;
+pub mod engine;
 pub mod kv;
 pub mod manifest;
 pub mod outbound;
@@ -45,7 +46,7 @@ pub struct Runtime {
 
 impl Runtime {
     pub fn new() -> anyhow::Result<Self> {
-        let engine = wasmtime::Engine::new(&wasmtime::Config::new())?;
+        let engine = engine::spin_like()?;
         Ok(Self {
             engine,
             compiled: Mutex::new(HashMap::new()),
@@ -295,6 +296,7 @@ impl Host {
                 loaded.pre.engine(),
                 RequestState::new(loaded.config.clone(), self.runtime.kv.clone()),
             );
+            store.set_epoch_deadline(engine::EPOCH_DEADLINE);
             loaded.pre.instantiate_async(&mut store).await?;
         }
         Ok(started.elapsed() / rounds.max(1))

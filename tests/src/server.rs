@@ -109,6 +109,7 @@ async fn run_component(
         component.pre.engine(),
         RequestState::new(component.config.clone(), kv),
     );
+    store.set_epoch_deadline(crate::engine::EPOCH_DEADLINE);
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let req = store
         .data_mut()
