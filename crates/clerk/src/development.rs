@@ -23,6 +23,7 @@ struct Claims<'a> {
 
 /// A development token for `user_id` and its expiry.
 pub fn token(key: &[u8], user_id: &str, now: u64) -> Result<(String, u64), String> {
+    crate::crypto::install();
     let exp = now + LIFETIME_SECS;
     let claims = Claims {
         iss: ISSUER,

@@ -6,6 +6,7 @@
 //! Nothing here fetches or reads a clock: callers pass the JWKS (or PEM key) and `now`.
 
 pub mod backend;
+mod crypto;
 pub mod development;
 pub mod error;
 pub mod session;

@@ -44,6 +44,7 @@ pub enum Keys<'a> {
 
 /// The `kid` a token names, so the caller can refresh a cached JWKS when it is unknown.
 pub fn key_id(token: &str) -> Result<Option<String>, Error> {
+    crate::crypto::install();
     Ok(jsonwebtoken::decode_header(token)
         .map_err(|_| Error::Malformed)?
         .kid)
@@ -59,6 +60,7 @@ pub fn verify(
     expected: &Expectations,
     now: u64,
 ) -> Result<SessionUser, Error> {
+    crate::crypto::install();
     let header = jsonwebtoken::decode_header(token).map_err(|_| Error::Malformed)?;
     if header.alg != Algorithm::RS256 {
         return Err(Error::AlgorithmNotAllowed(format!("{:?}", header.alg)));

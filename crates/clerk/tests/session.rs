@@ -10,6 +10,12 @@ use serde_json::{Value, json};
 
 const NOW: u64 = 1_800_000_000;
 
+/// The components verify with the crate's own provider (RS256 verification only); these
+/// tests also sign, so each installs the full RustCrypto provider before anything else.
+fn rust_crypto() {
+    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+}
+
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!(
         "{}/tests/fixtures/{name}",
@@ -67,6 +73,7 @@ fn verify_jwks(token: &str) -> Result<SessionUser, Error> {
 
 #[test]
 fn a_valid_token_names_the_user_and_session() {
+    rust_crypto();
     let user = verify_jwks(&instance_token(&claims())).unwrap();
     assert_eq!(
         user,
@@ -90,12 +97,14 @@ fn a_valid_token_names_the_user_and_session() {
 
 #[test]
 fn small_clock_skew_is_tolerated() {
+    rust_crypto();
     assert!(verify_jwks(&instance_token(&with("exp", json!(NOW - 2)))).is_ok());
     assert!(verify_jwks(&instance_token(&with("nbf", json!(NOW + 3)))).is_ok());
 }
 
 #[test]
 fn every_wrong_token_is_refused_for_its_reason() {
+    rust_crypto();
     let unsigned = {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT","kid":"ins_key_1"}"#);
         let body = URL_SAFE_NO_PAD.encode(claims().to_string());
@@ -175,6 +184,7 @@ fn every_wrong_token_is_refused_for_its_reason() {
 
 #[test]
 fn key_id_is_read_without_verifying() {
+    rust_crypto();
     assert_eq!(
         session::key_id(&instance_token(&claims())),
         Ok(Some("ins_key_1".into()))
