@@ -10,11 +10,7 @@ use support::App;
 /// Runs the suite of `revision` ("2025" or "2026"); returns its output once the suite
 /// exited successfully.
 async fn run_suite(revision: &str) -> String {
-    let app = App::start_with(
-        support::project_manifest(),
-        &[("conformance_fixtures", "true")],
-    )
-    .await;
+    let app = App::start_with(support::conformance_manifest(), &[]).await;
     let (_, tokens) = support::oauth::sign_in_locally(&app, 31, "conformance").await;
     let token = tokens["access_token"].as_str().unwrap();
     let script = support::project_root().join("tests/clients/conformance-server.mjs");

@@ -207,11 +207,7 @@ async fn every_known_body_leaves_with_content_length_and_no_chunking() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_stream_still_arrives_event_by_event() {
-    let app = App::start_with(
-        support::project_manifest(),
-        &[("conformance_fixtures", "true")],
-    )
-    .await;
+    let app = App::start_with(support::conformance_manifest(), &[]).await;
     let (_, tokens) = support::oauth::sign_in_locally(&app, 71, "sam").await;
     let bearer = format!("Bearer {}", tokens["access_token"].as_str().unwrap());
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"test_tool_with_progress","arguments":{},"_meta":{"progressToken":"p1","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;

@@ -833,11 +833,7 @@ async fn call_asking(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn input_required_rounds_carry_answers_in_a_state_bound_to_user_and_tool() {
-    let app = App::start_with(
-        support::project_manifest(),
-        &[("conformance_fixtures", "true")],
-    )
-    .await;
+    let app = App::start_with(support::conformance_manifest(), &[]).await;
     let (_, mia) = support::oauth::sign_in_locally(&app, 41, "mia").await;
     let (_, noor) = support::oauth::sign_in_locally(&app, 42, "noor").await;
     let mia = mia["access_token"].as_str().unwrap();

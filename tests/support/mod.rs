@@ -32,6 +32,21 @@ pub fn project_manifest() -> String {
     std::fs::read_to_string(project_root().join("spin.toml")).unwrap()
 }
 
+/// The project's manifest with `mcp` built with the conformance suite's fixture tools,
+/// resources and prompts (`mcp-conformance.wasm`, which `scripts/test` builds).
+pub fn conformance_manifest() -> String {
+    let production = "source = \"target/wasm32-wasip2/release/mcp.wasm\"";
+    let manifest = project_manifest();
+    assert!(
+        manifest.contains(production),
+        "spin.toml changed: update conformance_manifest"
+    );
+    manifest.replace(
+        production,
+        "source = \"target/wasm32-wasip2/release/mcp-conformance.wasm\"",
+    )
+}
+
 /// The fixture component that exposes the host's Spin interfaces over HTTP.
 pub fn probe_wasm() -> PathBuf {
     project_root().join("target/wasm32-wasip2/release/probe.wasm")

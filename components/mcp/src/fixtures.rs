@@ -1,7 +1,7 @@
 //! The fixture set of the MCP conformance suite's reference server: `test_*` tools,
-//! `test://` resources and `test_*` prompts. Compiled in, served only when the
-//! `conformance_fixtures` variable is "true", so that the suite can run against the
-//! real component.
+//! `test://` resources and `test_*` prompts, compiled only with the `conformance`
+//! feature (`mcp-conformance.wasm`, which the test suite builds), so that the suite runs
+//! against the real component and no deployment ever serves them.
 
 use protocol::input::Question;
 use protocol::logging::Level;

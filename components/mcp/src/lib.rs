@@ -3,6 +3,7 @@
 //! one, the RFC 9728 challenge starts the client's OAuth discovery.
 
 mod auth;
+#[cfg(feature = "conformance")]
 mod fixtures;
 mod guard;
 mod peer;
@@ -91,20 +92,15 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
         .map(|(name, value)| (name.to_owned(), value))
         .collect();
     let reply = Reply::new(out, streams, common_headers);
-    let server = match server() {
-        Ok(server) => server,
-        Err(e) => return reply.send(transport::config_error(&e)),
-    };
     match auth::authenticate(&req, &base) {
-        Ok(caller) => transport::handle(&req, &server, caller, reply),
+        Ok(caller) => transport::handle(&req, &server(), caller, reply),
         Err(rejection) => reply.send(rejection),
     }
 }
 
-/// The server: the tools of `tools/`, and the conformance fixtures when the
-/// `conformance_fixtures` variable turns them on.
-fn server() -> Result<Server, config::ConfigError> {
-    let mut server = Server {
+/// The server: the tools of `tools/`, and the conformance fixtures in the suite's build.
+fn server() -> Server {
+    let server = Server {
         info: ServerInfo {
             name: env!("CARGO_PKG_NAME"),
             version: env!("CARGO_PKG_VERSION"),
@@ -113,8 +109,7 @@ fn server() -> Result<Server, config::ConfigError> {
         resources: Resources::new(),
         prompts: Prompts::new(),
     };
-    if config::conformance_fixtures()? {
-        server = fixtures::add(server);
-    }
-    Ok(server)
+    #[cfg(feature = "conformance")]
+    let server = fixtures::add(server);
+    server
 }

@@ -1,5 +1,5 @@
 //! Calling the customer's API as the signed-in user: [`app_request`] attaches a fresh
-//! Clerk token (from the `token` component, through `clerk-mcp:upstream/tokens`), never
+//! Clerk token (from the `upstream` crate, minted only when a tool calls the app), never
 //! the MCP client's own token, and turns every failure into a tool error the model can
 //! read.
 
@@ -10,9 +10,7 @@ use serde_json::Value;
 
 pub use platform::fetch::Method;
 
-wit_bindgen::generate!({ path: "../../wit", world: "token-consumer", generate_all });
-
-use clerk_mcp::upstream::tokens::{self, TokenError};
+use upstream::TokenError;
 
 /// The most of an app's answer a tool reads.
 const MAX_ANSWER_BYTES: usize = 1024 * 1024;
@@ -85,8 +83,8 @@ pub fn app_request(
 /// development token. When the user's Clerk session is gone the grant has been revoked,
 /// and the request ends with the challenge that makes the client sign in again.
 fn upstream_token(cx: &Context) -> Result<String, ToolError> {
-    let outcome = match tokens::token_for_grant(&cx.grant_id) {
-        Err(TokenError::NotConfigured) => tokens::development_token(&cx.grant_id),
+    let outcome = match upstream::token_for_grant(&cx.grant_id) {
+        Err(TokenError::NotConfigured) => upstream::development_token(&cx.grant_id),
         other => other,
     };
     match outcome {

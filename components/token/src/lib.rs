@@ -1,8 +1,6 @@
-//! The token endpoint (code exchange, refresh rotation) and revocation, and the
-//! `clerk-mcp:upstream/tokens` export that `mcp` imports for fresh Clerk tokens.
+//! The token endpoint (code exchange, refresh rotation) and revocation.
 
 mod routes;
-mod upstream;
 
 use platform::cors::{self, Allow};
 use platform::request::{self, BodyError};

@@ -78,12 +78,6 @@ pub fn allow_private_client_metadata() -> Result<bool, ConfigError> {
     flag("allow_private_client_metadata")
 }
 
-/// Whether the MCP conformance suite's fixture tools, resources and prompts are served
-/// (`conformance_fixtures`): for running the suite, off in a real deployment.
-pub fn conformance_fixtures() -> Result<bool, ConfigError> {
-    flag("conformance_fixtures")
-}
-
 /// Browser origins besides this server's own that may call the MCP endpoint
 /// (`allowed_origins`, comma-separated), as the variable holds them.
 pub fn allowed_origins() -> String {
