@@ -1,6 +1,7 @@
 //! The key-value store shared by every component, persisted in SQLite the way Spin's
 //! default store is (one table, keyed by store label and key), so a host restart on the
-//! same file loses nothing.
+//! same file loses nothing. Statements are prepared once per connection (`prepare_cached`),
+//! as Spin's SQLite backend prepares them.
 //!
 //! It also counts operations per store, so tests can assert how many reads and writes a
 //! request cost (the hot-path budget of the MCP endpoint).
@@ -62,49 +63,44 @@ impl KvBackend {
     pub fn get(&self, store: &str, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
         self.reads.fetch_add(1, Ordering::Relaxed);
         self.conn()
-            .query_row(
-                "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
-                params![store, key],
-                |row| row.get(0),
-            )
+            .prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+            .query_row(params![store, key], |row| row.get(0))
             .optional()
     }
 
     pub fn set(&self, store: &str, key: &str, value: &[u8]) -> rusqlite::Result<()> {
         self.writes.fetch_add(1, Ordering::Relaxed);
         self.conn()
-            .execute(
+            .prepare_cached(
                 "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
                  ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
-                params![store, key, value],
-            )
+            )?
+            .execute(params![store, key, value])
             .map(drop)
     }
 
     pub fn delete(&self, store: &str, key: &str) -> rusqlite::Result<()> {
         self.writes.fetch_add(1, Ordering::Relaxed);
         self.conn()
-            .execute(
-                "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2",
-                params![store, key],
-            )
+            .prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+            .execute(params![store, key])
             .map(drop)
     }
 
     pub fn exists(&self, store: &str, key: &str) -> rusqlite::Result<bool> {
         self.reads.fetch_add(1, Ordering::Relaxed);
-        self.conn().query_row(
-            "SELECT EXISTS (SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2)",
-            params![store, key],
-            |row| row.get(0),
-        )
+        self.conn()
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2)",
+            )?
+            .query_row(params![store, key], |row| row.get(0))
     }
 
     pub fn get_keys(&self, store: &str) -> rusqlite::Result<Vec<String>> {
         self.reads.fetch_add(1, Ordering::Relaxed);
         let conn = self.conn();
         let mut stmt =
-            conn.prepare("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;
+            conn.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;
         stmt.query_map(params![store], |row| row.get(0))?.collect()
     }
 
