@@ -18,6 +18,8 @@ pub const DEFAULT_STORE: &str = "default";
 
 pub struct KvBackend {
     conn: Mutex<Connection>,
+    /// While set, every command from a component fails, as a Redis that refuses them.
+    refusing: std::sync::atomic::AtomicBool,
     reads: AtomicU64,
     writes: AtomicU64,
 }
@@ -50,9 +52,20 @@ impl KvBackend {
         )?;
         Ok(Self {
             conn: Mutex::new(conn),
+            refusing: std::sync::atomic::AtomicBool::new(false),
             reads: AtomicU64::new(0),
             writes: AtomicU64::new(0),
         })
+    }
+
+    /// Makes every command a component sends fail (or succeed again): a store outage, as
+    /// when Redis's ACL refuses commands. The host's own test helpers keep working.
+    pub fn set_refusing(&self, refusing: bool) {
+        self.refusing.store(refusing, Ordering::SeqCst);
+    }
+
+    pub fn refusing(&self) -> bool {
+        self.refusing.load(Ordering::SeqCst)
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {

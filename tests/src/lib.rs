@@ -274,6 +274,12 @@ impl Host {
             .expect("writing the store")
     }
 
+    /// Simulates a store outage: while `refusing`, every key-value command the components
+    /// send fails as Spin reports a refused Redis command.
+    pub fn set_store_refusing(&self, refusing: bool) {
+        self.runtime.kv.set_refusing(refusing);
+    }
+
     pub fn reset_kv_stats(&self) {
         self.runtime.kv.reset_stats();
     }

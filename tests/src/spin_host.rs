@@ -24,6 +24,14 @@ fn other(e: impl std::fmt::Display) -> key_value::Error {
     key_value::Error::Other(e.to_string())
 }
 
+/// What a component sees while the store refuses commands: Spin's Redis backend turns a
+/// refused command (`NOPERM` from Redis's ACL) into `Error::Other` with Redis's text.
+fn refused() -> key_value::Error {
+    key_value::Error::Other(
+        "NOPERM this user has no permissions to run this command (refused by the test host)".into(),
+    )
+}
+
 impl key_value::Host for RequestState {}
 
 impl key_value::HostStore for RequestState {
@@ -45,6 +53,9 @@ impl key_value::HostStore for RequestState {
         store: Resource<OpenStore>,
         key: String,
     ) -> Result<Option<Vec<u8>>, key_value::Error> {
+        if self.kv.refusing() {
+            return Err(refused());
+        }
         let label = &self.table.get(&store).map_err(other)?.label;
         self.kv.get(label, &key).map_err(other)
     }
@@ -55,11 +66,17 @@ impl key_value::HostStore for RequestState {
         key: String,
         value: Vec<u8>,
     ) -> Result<(), key_value::Error> {
+        if self.kv.refusing() {
+            return Err(refused());
+        }
         let label = &self.table.get(&store).map_err(other)?.label;
         self.kv.set(label, &key, &value).map_err(other)
     }
 
     fn delete(&mut self, store: Resource<OpenStore>, key: String) -> Result<(), key_value::Error> {
+        if self.kv.refusing() {
+            return Err(refused());
+        }
         let label = &self.table.get(&store).map_err(other)?.label;
         self.kv.delete(label, &key).map_err(other)
     }
@@ -69,11 +86,17 @@ impl key_value::HostStore for RequestState {
         store: Resource<OpenStore>,
         key: String,
     ) -> Result<bool, key_value::Error> {
+        if self.kv.refusing() {
+            return Err(refused());
+        }
         let label = &self.table.get(&store).map_err(other)?.label;
         self.kv.exists(label, &key).map_err(other)
     }
 
     fn get_keys(&mut self, store: Resource<OpenStore>) -> Result<Vec<String>, key_value::Error> {
+        if self.kv.refusing() {
+            return Err(refused());
+        }
         let label = &self.table.get(&store).map_err(other)?.label;
         self.kv.get_keys(label).map_err(other)
     }

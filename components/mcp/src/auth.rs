@@ -45,10 +45,10 @@ pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Resp
         )
     };
     let presented = grant::parse_access_token(token).map_err(|_| invalid())?;
-    let kv = SpinKv::open_default().map_err(|e| internal(&e))?;
+    let kv = SpinKv::open_default().map_err(|e| crate::transport::store_failure(&e))?;
     let now = clock::now();
     let stored = record::read::<GrantRecord>(&kv, &keys::grant(presented.grant_id), now)
-        .map_err(|e| internal(&e))?
+        .map_err(|e| crate::transport::store_failure(&e))?
         .ok_or_else(invalid)?;
     bearer::verify(&presented, &stored.value, &base.mcp_resource(), now).map_err(|_| invalid())?;
     // Every scope this endpoint needs; a token without one of them is valid but not
@@ -65,15 +65,6 @@ pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Resp
         grant: stored.value,
         base: base.clone(),
     })
-}
-
-fn internal(e: &dyn std::fmt::Display) -> Response {
-    eprintln!("mcp authentication: {e}");
-    crate::transport::reject(
-        500,
-        protocol::jsonrpc::code::INTERNAL_ERROR,
-        "internal error",
-    )
 }
 
 fn insufficient_scope(base: &BaseUrl) -> Response {

@@ -73,7 +73,7 @@ fn post(req: &Request, server: &Server, caller: Authenticated, reply: Reply) {
     }
     let kv = match SpinKv::open_default() {
         Ok(kv) => kv,
-        Err(e) => return reply.send(internal(&e)),
+        Err(e) => return reply.send(store_failure(&e)),
     };
     let incoming = match incoming {
         Incoming::Request { id, method, params } if method == "initialize" => {
@@ -97,7 +97,7 @@ fn post(req: &Request, server: &Server, caller: Authenticated, reply: Reply) {
                 "no such session: send initialize again",
             ));
         }
-        Err(e) => return reply.send(internal(&e)),
+        Err(e) => return reply.send(store_failure(&e)),
     };
     match incoming {
         Incoming::Request { id, method, params } => {
@@ -105,7 +105,7 @@ fn post(req: &Request, server: &Server, caller: Authenticated, reply: Reply) {
         }
         Incoming::Response { id, outcome } => {
             if let Err(e) = peer::hand_over(&kv, &session.hash, &id, outcome) {
-                return reply.send(internal(&e));
+                return reply.send(store_failure(&e));
             }
             reply.send(accepted());
         }
@@ -141,7 +141,7 @@ fn initialize(
     };
     match session::open(kv, record, clock::now()) {
         Ok(session_id) => reply.add_header("mcp-session-id", session_id.expose()),
-        Err(e) => return reply.send(internal(&e)),
+        Err(e) => return reply.send(store_failure(&e)),
     }
     reply.finish(200, &jsonrpc::result(&id, result));
 }
@@ -301,15 +301,15 @@ fn delete(req: &Request, caller: Authenticated, reply: Reply) {
     };
     let kv = match SpinKv::open_default() {
         Ok(kv) => kv,
-        Err(e) => return reply.send(internal(&e)),
+        Err(e) => return reply.send(store_failure(&e)),
     };
     match session::find(&kv, session_id, &caller.grant.user_id, clock::now()) {
         Ok(Some(session)) => match session::end(&kv, &session) {
             Ok(()) => reply.send(Response::builder().status(204).body(Vec::new()).build()),
-            Err(e) => reply.send(internal(&e)),
+            Err(e) => reply.send(store_failure(&e)),
         },
         Ok(None) => reply.send(reject(404, code::INVALID_REQUEST, "no such session")),
-        Err(e) => reply.send(internal(&e)),
+        Err(e) => reply.send(store_failure(&e)),
     }
 }
 
@@ -378,9 +378,26 @@ pub fn reject(status: u16, code: i64, message: &str) -> Response {
     response::json(status, &jsonrpc::error(None, &Error::new(code, message)))
 }
 
-fn internal(e: &dyn std::fmt::Display) -> Response {
+/// A failed store call, as JSON-RPC: 503 with `Retry-After` while the store itself is
+/// unavailable (never a 401 or 404, which would make the client drop its token or
+/// session), 500 when a record could not be read. Details are logged, never sent.
+pub fn store_failure(e: &store::Error) -> Response {
     eprintln!("mcp: {e}");
-    reject(500, code::INTERNAL_ERROR, "internal error")
+    match e {
+        store::Error::Backend(_) => {
+            let mut response = reject(
+                503,
+                code::INTERNAL_ERROR,
+                "the key-value store is unavailable; try again shortly",
+            );
+            response.set_header(
+                "retry-after",
+                platform::response::STORE_RETRY_AFTER_SECS.to_string(),
+            );
+            response
+        }
+        store::Error::Corrupt { .. } => reject(500, code::INTERNAL_ERROR, "internal error"),
+    }
 }
 
 /// A configuration problem, as JSON-RPC: a bad Host is the client's (400), a bad

@@ -29,6 +29,10 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     /// Something unexpected failed on our side; details are logged, never sent.
     ServerError,
+    /// RFC 6749 §4.1.2.1: a temporary condition (the key-value store is unreachable);
+    /// answered with 503 and `Retry-After`, so clients retry instead of dropping their
+    /// credentials.
+    TemporarilyUnavailable,
 }
 
 impl ErrorCode {
@@ -47,15 +51,18 @@ impl ErrorCode {
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 
     /// The HTTP status RFC 6749 §5.2 prescribes: 401 for a failed client
-    /// authentication, 500 for our own failures, 400 otherwise.
+    /// authentication, 500 for our own failures, 503 while the store is unreachable,
+    /// 400 otherwise.
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::InvalidClient => 401,
             ErrorCode::ServerError => 500,
+            ErrorCode::TemporarilyUnavailable => 503,
             _ => 400,
         }
     }
@@ -105,6 +112,10 @@ pub enum Error {
     UnauthorizedGrantType,
     #[error("internal error")]
     ServerError,
+    /// The key-value store failed (unreachable, refusing commands): nothing was changed,
+    /// and the same request may succeed shortly.
+    #[error("the key-value store is unavailable; try again shortly")]
+    StoreUnavailable,
     #[error("the client did not identify itself")]
     MissingClientAuth,
     #[error("the client used more than one authentication method")]
@@ -204,6 +215,7 @@ impl Error {
             | Error::UnreadableBody => ErrorCode::InvalidRequest,
             Error::UnauthorizedGrantType => ErrorCode::UnauthorizedClient,
             Error::CorruptGrant | Error::ServerError => ErrorCode::ServerError,
+            Error::StoreUnavailable => ErrorCode::TemporarilyUnavailable,
             Error::LocalSignInRefused | Error::ClerkTokenRefused => ErrorCode::AccessDenied,
             Error::InvalidSignIn | Error::SignInNotConfigured => ErrorCode::InvalidRequest,
             Error::ConsentDenied => ErrorCode::AccessDenied,
@@ -263,6 +275,7 @@ mod tests {
             InvalidRedirectUri,
             InvalidClientMetadata,
             ServerError,
+            TemporarilyUnavailable,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }
@@ -287,6 +300,7 @@ mod tests {
         assert_eq!(ErrorCode::InvalidClient.status(), 401);
         assert_eq!(ErrorCode::InvalidGrant.status(), 400);
         assert_eq!(ErrorCode::ServerError.status(), 500);
+        assert_eq!(ErrorCode::TemporarilyUnavailable.status(), 503);
     }
 
     #[test]

@@ -125,6 +125,28 @@ pub fn payload_too_large() -> Response {
     error_page(413, "The submitted form is too large.")
 }
 
+/// The page for a failed store call: 503 with `Retry-After` when the store itself failed
+/// (the user can simply try again), 500 otherwise. Details are logged, never shown.
+pub fn store_error(context: &str, error: &store::Error) -> Response {
+    eprintln!("{context}: {error}");
+    match error {
+        store::Error::Backend(_) => {
+            let mut page = error_page(
+                503,
+                "This server cannot reach its storage right now. Please try again in a moment.",
+            );
+            page.set_header(
+                "retry-after",
+                crate::response::STORE_RETRY_AFTER_SECS.to_string(),
+            );
+            page
+        }
+        store::Error::Corrupt { .. } => {
+            error_page(500, "Something went wrong on our side. Please try again.")
+        }
+    }
+}
+
 /// A page explaining why a sign-in cannot continue.
 pub fn error_page(status: u16, message: &str) -> Response {
     page(

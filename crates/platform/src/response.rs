@@ -18,16 +18,36 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Response {
     }
 }
 
+/// Seconds a client is told to wait (`Retry-After`) while the key-value store is
+/// unavailable: long enough for a Redis failover or reconnect, short enough that a user
+/// barely notices.
+pub const STORE_RETRY_AFTER_SECS: u32 = 5;
+
 /// An RFC 6749 §5.2 error. Token responses and their errors must not be cached
-/// (RFC 6749 §5.1), so `no-store` goes on every one.
+/// (RFC 6749 §5.1), so `no-store` goes on every one; a store outage adds `Retry-After`.
 pub fn oauth_error(error: &oauth::Error) -> Response {
-    Response::builder()
+    let mut response = Response::builder()
         .status(error.status())
         .header("content-type", "application/json")
         .header("cache-control", "no-store")
         .header("pragma", "no-cache")
         .body(error.body())
-        .build()
+        .build();
+    if error.code() == oauth::ErrorCode::TemporarilyUnavailable {
+        response.set_header("retry-after", STORE_RETRY_AFTER_SECS.to_string());
+    }
+    response
+}
+
+/// The answer for a failed store call at a JSON endpoint: 503 `temporarily_unavailable`
+/// with `Retry-After` when the store itself failed, 500 `server_error` when a record
+/// could not be read (logged either way, never sent).
+pub fn store_error(context: &str, error: &store::Error) -> Response {
+    eprintln!("{context}: {error}");
+    match error {
+        store::Error::Backend(_) => oauth_error(&oauth::Error::StoreUnavailable),
+        store::Error::Corrupt { .. } => oauth_error(&oauth::Error::ServerError),
+    }
 }
 
 /// 405 with the methods the route does allow (RFC 9110 §15.5.6).

@@ -31,9 +31,11 @@ pub fn handle(req: &Request) -> Response {
     result.unwrap_or_else(|failure| failure.into_response())
 }
 
-/// Why a step stopped: shown to the user, or an internal failure (logged, generic).
+/// Why a step stopped: shown to the user, a store failure (503 while the store is
+/// unavailable, so the user can try again), or an internal failure (logged, generic).
 pub(crate) enum Failure {
     Page(u16, Error),
+    Store(store::Error),
     Internal(String),
 }
 
@@ -41,6 +43,7 @@ impl Failure {
     pub(crate) fn into_response(self) -> Response {
         match self {
             Failure::Page(status, error) => html::error_page(status, &error.public_description()),
+            Failure::Store(e) => html::store_error("authorize", &e),
             Failure::Internal(reason) => {
                 eprintln!("authorize: {reason}");
                 html::error_page(500, "Something went wrong on our side. Please try again.")
@@ -56,7 +59,7 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Failure {
 fn show_consent(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     let query = AuthorizeQuery::parse(req.query()).map_err(|e| Failure::Page(400, e))?;
     let client_id = query.client_id().map_err(|e| Failure::Page(400, e))?;
-    let kv = SpinKv::open_default().map_err(internal)?;
+    let kv = SpinKv::open_default().map_err(Failure::Store)?;
     let now = clock::now();
     let client = clients::lookup(&kv, client_id, now)?;
     // Until the redirect URI is verified, errors are shown here, never redirected.
@@ -73,7 +76,7 @@ fn show_consent(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
         }
     };
     let nonce = Secret::from_random(&random::bytes::<32>().map_err(internal)?);
-    let key = config::server_key(&kv).map_err(internal)?;
+    let key = config::server_key(&kv).map_err(Failure::Store)?;
     let lifetime = config::lifetimes().map_err(internal)?.sign_in;
     let ticket = ConsentTicket::new(
         &request,
@@ -114,7 +117,7 @@ fn show_consent(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
 
 fn read_client(kv: &SpinKv, client_id: &str, now: u64) -> Result<ClientRecord, Failure> {
     record::read::<ClientRecord>(kv, &keys::client(client_id), now)
-        .map_err(internal)?
+        .map_err(Failure::Store)?
         .map(|r| r.value)
         .ok_or(Failure::Page(400, Error::UnknownClient))
 }
@@ -233,9 +236,9 @@ fn form_targets(redirect_uri: &str, mode: &Mode) -> Vec<String> {
 fn decide(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     let content_type = req.header("content-type").and_then(|v| v.as_str());
     let form = FormParams::parse(content_type, req.body()).map_err(|e| Failure::Page(400, e))?;
-    let kv = SpinKv::open_default().map_err(internal)?;
+    let kv = SpinKv::open_default().map_err(Failure::Store)?;
     let key = config::existing_server_key(&kv)
-        .map_err(internal)?
+        .map_err(Failure::Store)?
         .ok_or(Failure::Page(400, Error::InvalidConsent))?;
     let now = clock::now();
     let cookie = cookies::get(req, COOKIE_NAME);
@@ -300,7 +303,7 @@ fn start_clerk_sign_in(
         &keys::sign_in(&SecretHash::of(id.expose()).to_string()),
         &transaction,
     )
-    .map_err(internal)?;
+    .map_err(Failure::Store)?;
     let client_name = read_client(kv, &ticket.client_id, now)
         .ok()
         .and_then(|c| c.client_name)

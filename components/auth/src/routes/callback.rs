@@ -30,9 +30,9 @@ fn callback(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     };
     let query =
         oauth::form::FormParams::parse_query(req.query()).map_err(|e| Failure::Page(400, e))?;
-    let kv = SpinKv::open_default().map_err(internal)?;
+    let kv = SpinKv::open_default().map_err(Failure::Store)?;
     let key = config::existing_server_key(&kv)
-        .map_err(internal)?
+        .map_err(Failure::Store)?
         .ok_or(Failure::Page(400, Error::InvalidSignIn))?;
     let now = clock::now();
 
@@ -44,7 +44,7 @@ fn callback(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
         .map_err(|_| Failure::Page(400, Error::InvalidSignIn))?;
     let transaction_key = keys::sign_in(&SecretHash::of(id).to_string());
     let ticket = record::read::<ConsentTicket>(&kv, &transaction_key, now)
-        .map_err(internal)?
+        .map_err(Failure::Store)?
         .ok_or(Failure::Page(400, Error::InvalidSignIn))?
         .value;
     // 2. In the browser that consented (the cookie set with the consent page).
@@ -52,7 +52,7 @@ fn callback(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
         return Err(Failure::Page(400, Error::InvalidSignIn));
     }
     // 3. Once: the transaction is spent whatever the token turns out to be.
-    kv.delete(&transaction_key).map_err(internal)?;
+    kv.delete(&transaction_key).map_err(Failure::Store)?;
 
     let redirect = ticket.redirect();
     let finish = |location: String| response::redirect_clearing_cookie(&location, COOKIE_NAME);

@@ -14,7 +14,7 @@ use super::authorize::{Failure, internal};
 /// The client `client_id` names, or the page-shown error that it has none.
 pub fn lookup(kv: &SpinKv, client_id: &str, now: u64) -> Result<ClientRecord, Failure> {
     let key = keys::client(client_id);
-    let stored = record::read::<ClientRecord>(kv, &key, now).map_err(internal)?;
+    let stored = record::read::<ClientRecord>(kv, &key, now).map_err(Failure::Store)?;
     if !keys::names_metadata_document(client_id) {
         return stored
             .map(|r| r.value)
@@ -83,6 +83,6 @@ fn fetch_document(
         expires_at: cached.map_or(provisional, |c| c.expires_at.max(provisional)),
         value: client,
     };
-    record::write(kv, key, &stored).map_err(internal)?;
+    record::write(kv, key, &stored).map_err(Failure::Store)?;
     Ok(stored.value)
 }

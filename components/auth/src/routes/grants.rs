@@ -96,7 +96,7 @@ impl PendingCode {
                 value: self.grant,
             },
         )
-        .map_err(internal)?;
+        .map_err(Failure::Store)?;
         let code_key = keys::code(&SecretHash::of(self.code.expose()).to_string());
         record::write(
             kv,
@@ -106,6 +106,6 @@ impl PendingCode {
                 value: self.code_record,
             },
         )
-        .map_err(internal)
+        .map_err(Failure::Store)
     }
 }

@@ -21,14 +21,28 @@ pub fn handle(req: &Request) -> Response {
     };
     match register(registration) {
         Ok(response) => response,
-        Err(reason) => {
+        Err(Failed::Store(e)) => response::store_error("registration failed", &e),
+        Err(Failed::Internal(reason)) => {
             eprintln!("registration failed: {reason}");
             response::server_error()
         }
     }
 }
 
-fn register(registration: ClientRegistration) -> Result<Response, String> {
+/// Why a registration could not be stored: the store (503, the client may retry) or
+/// anything else (500).
+enum Failed {
+    Store(store::Error),
+    Internal(String),
+}
+
+impl From<String> for Failed {
+    fn from(reason: String) -> Self {
+        Failed::Internal(reason)
+    }
+}
+
+fn register(registration: ClientRegistration) -> Result<Response, Failed> {
     let id_bytes = random::bytes::<16>().map_err(|e| e.to_string())?;
     let client_id = format!("mcp_{}", Secret::from_random(&id_bytes).expose());
     let secret = match registration.auth_method {
@@ -40,12 +54,12 @@ fn register(registration: ClientRegistration) -> Result<Response, String> {
     let lifetime = config::lifetimes().map_err(|e| e.to_string())?.client;
     let now = clock::now();
     let client = registration.into_record(now, secret.as_ref());
-    let kv = SpinKv::open_default().map_err(|e| e.to_string())?;
+    let kv = SpinKv::open_default().map_err(Failed::Store)?;
     let stored = Expiring {
         expires_at: now + lifetime,
         value: client,
     };
-    record::write(&kv, &keys::client(&client_id), &stored).map_err(|e| e.to_string())?;
+    record::write(&kv, &keys::client(&client_id), &stored).map_err(Failed::Store)?;
     Ok(response::no_store_json(
         201,
         &stored.value.response(&client_id, secret.as_ref()),

@@ -10,9 +10,12 @@ use store::{Expiring, keys, record};
 /// Token and revocation requests are small forms.
 pub const FORM_BYTES: usize = 16 * 1024;
 
-/// An OAuth error for the client, or an internal failure (logged, `server_error`).
+/// An OAuth error for the client, a store failure (503 while the store is unavailable,
+/// so the client keeps its tokens and retries), or an internal failure (logged,
+/// `server_error`).
 pub enum Failure {
     OAuth(oauth::Error),
+    Store(store::Error),
     Internal(String),
 }
 
@@ -24,7 +27,7 @@ impl From<oauth::Error> for Failure {
 
 impl From<store::Error> for Failure {
     fn from(e: store::Error) -> Self {
-        Failure::Internal(e.to_string())
+        Failure::Store(e)
     }
 }
 
@@ -45,6 +48,7 @@ impl Failure {
                 }
                 resp
             }
+            Failure::Store(e) => platform::response::store_error("token endpoint", &e),
             Failure::Internal(reason) => {
                 eprintln!("token endpoint: {reason}");
                 platform::response::oauth_error(&oauth::Error::ServerError)
