@@ -101,6 +101,90 @@ async fn a_host_header_that_is_not_an_authority_is_rejected() {
     assert_eq!(body["error"], "invalid_request");
 }
 
+/// A GET (or a form POST) to `path` with `host` as the Host header.
+async fn with_host(app: &App, method: &str, path: &str, host: &str) -> reqwest::Response {
+    let req = match method {
+        "POST" => app
+            .client
+            .post(app.url(path))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")]),
+        _ => app.client.get(app.url(path)),
+    };
+    req.header("host", host).send().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_base_url_only_loopback_hosts_are_served() {
+    let app = App::start().await;
+    let port = app.host.addr().port();
+    let discovery = [
+        "/.well-known/oauth-protected-resource/mcp",
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-authorization-server",
+    ];
+    for path in discovery {
+        for host in [
+            "evil.example",
+            "evil.example:80",
+            "127.0.0.2",
+            "10.0.0.1",
+            "[::2]",
+        ] {
+            let resp = with_host(&app, "GET", path, host).await;
+            assert_eq!(resp.status(), 403, "{path} for {host}");
+            let body: Value = resp.json().await.unwrap();
+            assert_eq!(body["error"], "invalid_request", "{path} for {host}");
+            let description = body["error_description"].as_str().unwrap();
+            assert!(description.contains("base_url"), "{description}");
+            assert!(!description.contains("evil"), "the Host is not echoed");
+        }
+        // Every name of this machine still works, with any port.
+        for host in [
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("LOCALHOST:{port}"),
+            format!("[::1]:{port}"),
+        ] {
+            let resp = with_host(&app, "GET", path, &host).await;
+            assert_eq!(resp.status(), 200, "{path} for {host}");
+            let body = resp.text().await.unwrap();
+            assert!(body.contains(&host.to_ascii_lowercase()), "{body}");
+        }
+    }
+    // The pages and the token endpoint refuse it too, each in its own shape.
+    let page = with_host(&app, "GET", "/authorize?client_id=x", "evil.example").await;
+    assert_eq!(page.status(), 403);
+    assert!(page.text().await.unwrap().contains("base_url"));
+    let door = with_host(&app, "GET", "/", "evil.example").await;
+    assert_eq!(door.status(), 403);
+    let token = with_host(&app, "POST", "/token", "evil.example").await;
+    assert_eq!(token.status(), 403);
+    assert_eq!(
+        token.json::<Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_base_url_any_host_gets_the_configured_origin_never_its_own() {
+    let app = App::start_with(
+        support::project_manifest(),
+        &[("base_url", "https://mcp.example.com")],
+    )
+    .await;
+    let resp = with_host(
+        &app,
+        "GET",
+        "/.well-known/oauth-authorization-server",
+        "evil.example",
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let body = resp.text().await.unwrap();
+    assert!(body.contains("https://mcp.example.com"), "{body}");
+    assert!(!body.contains("evil.example"), "{body}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_well_known_paths_and_other_methods_are_refused() {
     let app = App::start().await;

@@ -404,6 +404,11 @@ pub fn store_failure(e: &store::Error) -> Response {
 /// variable the operator's (500, detail in the log only).
 pub fn config_error(error: &config::ConfigError) -> Response {
     match error {
+        config::ConfigError::UnservedHost => reject(
+            403,
+            code::INVALID_REQUEST,
+            "the Host header does not name this server (a deployment sets base_url to its public origin)",
+        ),
         config::ConfigError::BadHost(_) => reject(
             400,
             code::INVALID_REQUEST,

@@ -12,6 +12,11 @@ pub enum ConfigError {
     InvalidVariable { name: &'static str, reason: String },
     /// The request's `Host` cannot form an origin (and no `base_url` is configured).
     BadHost(BaseUrlError),
+    /// No `base_url` is configured and the request's `Host` is not loopback: without
+    /// `base_url` this is a development server, and a Host from outside would end up in
+    /// the issuer, resource and redirect URLs it publishes (a shared cache or a proxy that
+    /// passes Host through could then serve poisoned discovery documents).
+    UnservedHost,
 }
 
 impl std::fmt::Display for ConfigError {
@@ -21,6 +26,7 @@ impl std::fmt::Display for ConfigError {
                 write!(f, "variable `{name}`: {reason}")
             }
             ConfigError::BadHost(e) => write!(f, "request Host header: {e}"),
+            ConfigError::UnservedHost => f.write_str(UNSERVED_HOST),
         }
     }
 }
@@ -49,7 +55,27 @@ pub fn base_url(req: &Request) -> Result<BaseUrl, ConfigError> {
         .unwrap_or_default();
     let (scheme, rest) = full_url.split_once("://").unwrap_or(("http", ""));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    BaseUrl::from_scheme_and_host(scheme, authority).map_err(ConfigError::BadHost)
+    let base = BaseUrl::from_scheme_and_host(scheme, authority).map_err(ConfigError::BadHost)?;
+    if !is_loopback(authority) {
+        return Err(ConfigError::UnservedHost);
+    }
+    Ok(base)
+}
+
+/// Why a request for a non-loopback Host is refused while `base_url` is empty, as the
+/// client and the operator are told.
+pub const UNSERVED_HOST: &str = "this server answers only loopback hosts (localhost, 127.0.0.1, [::1]) until the base_url variable names its public origin";
+
+/// Whether an authority (`host[:port]`) names this machine.
+pub fn is_loopback(authority: &str) -> bool {
+    let host = if authority.starts_with('[') {
+        authority.split_inclusive(']').next().unwrap_or(authority)
+    } else {
+        authority.split(':').next().unwrap_or(authority)
+    };
+    ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .any(|loopback| host.eq_ignore_ascii_case(loopback))
 }
 
 /// The host (with port) the request was addressed to, from `spin-full-url`.
@@ -235,4 +261,35 @@ pub fn sign_in() -> Result<SignIn, ConfigError> {
             authorized_parties,
         },
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn only_this_machines_names_are_loopback() {
+        for authority in [
+            "localhost",
+            "localhost:3000",
+            "LocalHost:1",
+            "127.0.0.1:80",
+            "[::1]",
+            "[::1]:8080",
+        ] {
+            assert!(is_loopback(authority), "{authority}");
+        }
+        for authority in [
+            "evil.example",
+            "localhost.evil.example",
+            "127.0.0.2",
+            "[::2]:1",
+            "0.0.0.0",
+            "",
+            "[::1",
+            "127.0.0.1.nip.io",
+        ] {
+            assert!(!is_loopback(authority), "{authority}");
+        }
+    }
 }

@@ -103,6 +103,10 @@ pub fn config_error(error: &crate::config::ConfigError) -> Response {
         crate::config::ConfigError::BadHost(_) => {
             error_page(400, "The Host header does not name a valid host.")
         }
+        crate::config::ConfigError::UnservedHost => error_page(
+            403,
+            &format!("Not served: {}.", crate::config::UNSERVED_HOST),
+        ),
         crate::config::ConfigError::InvalidVariable { .. } => {
             eprintln!("configuration error: {error}");
             error_page(

@@ -77,6 +77,13 @@ pub fn config_error(error: &ConfigError) -> Response {
             .header("content-type", "application/json")
             .body(r#"{"error":"invalid_request","error_description":"the Host header is not a valid host"}"#)
             .build(),
+        ConfigError::UnservedHost => {
+            let body = serde_json::json!({
+                "error": "invalid_request",
+                "error_description": crate::config::UNSERVED_HOST,
+            });
+            json(403, &body)
+        }
         ConfigError::InvalidVariable { .. } => {
             eprintln!("configuration error: {error}");
             server_error()
