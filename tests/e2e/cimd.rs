@@ -140,7 +140,8 @@ async fn a_stale_document_is_fetched_again_and_its_changes_apply() {
 
     // no-store keeps the copy for the minimum minute (for the token endpoint); age it
     // past its refetch time rather than wait.
-    let store = test_host::kv::KvBackend::open(&app.dir.path().join("kv.db")).unwrap();
+    let store =
+        test_host::kv::KvBackend::open(&app.dir.path().join("kv.db"), &Default::default()).unwrap();
     let key = app
         .host
         .kv_snapshot()

@@ -231,7 +231,8 @@ async fn an_expired_sign_in_is_refused_and_issues_nothing() {
     let back = through_app(&app, &sign_in_url).await;
 
     // The user took longer than the sign-in lifetime at the app.
-    let store = test_host::kv::KvBackend::open(&app.dir.path().join("kv.db")).unwrap();
+    let store =
+        test_host::kv::KvBackend::open(&app.dir.path().join("kv.db"), &Default::default()).unwrap();
     let (key, value) = app
         .host
         .kv_snapshot()

@@ -517,7 +517,8 @@ async fn a_client_that_signs_users_in_does_not_expire() {
         .unwrap()
         .as_secs();
     // Age the registration to ten days before expiry, through the store file itself.
-    let store = test_host::kv::KvBackend::open(&app.dir.path().join("kv.db")).unwrap();
+    let store =
+        test_host::kv::KvBackend::open(&app.dir.path().join("kv.db"), &Default::default()).unwrap();
     let key = format!("cl:{}", client.id);
     let mut record: Value =
         serde_json::from_slice(&store.get("default", &key).unwrap().unwrap()).unwrap();

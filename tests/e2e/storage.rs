@@ -116,7 +116,7 @@ async fn expired_records_are_swept_on_cold_paths_only() {
     let app = App::start().await;
     let (client, tokens) = oauth::sign_in_locally(&app, 62, "ada").await;
     let live_grant = keys_with(&app, "gr:")[0].clone();
-    let store = KvBackend::open(&app.dir.path().join("kv.db")).unwrap();
+    let store = KvBackend::open(&app.dir.path().join("kv.db"), &Default::default()).unwrap();
     let expired = [
         "co:expired",
         "gr:expired",
@@ -201,7 +201,7 @@ async fn a_client_that_only_refreshes_is_renewed_too() {
     let app = App::start().await;
     let (client, tokens) = oauth::sign_in_locally(&app, 64, "ada").await;
     let key = format!("cl:{}", client.id);
-    let store = KvBackend::open(&app.dir.path().join("kv.db")).unwrap();
+    let store = KvBackend::open(&app.dir.path().join("kv.db"), &Default::default()).unwrap();
     let mut aged = record(&app, &key);
     aged["exp"] = (now() + 10 * 86_400).into();
     store

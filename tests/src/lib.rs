@@ -14,6 +14,7 @@ pub mod kv;
 pub mod manifest;
 pub mod outbound;
 pub mod routes;
+pub mod runtime_config;
 pub mod server;
 pub mod spin_host;
 pub mod state;
@@ -125,8 +126,11 @@ pub struct HostConfig {
     /// The manifest text, and the directory its relative paths are taken from.
     pub manifest: String,
     pub app_root: PathBuf,
-    /// Where the key-value store lives; the same file across restarts keeps the data.
+    /// Where the `default` key-value store lives when the runtime config does not define
+    /// it; the same file across restarts keeps the data.
     pub kv_path: PathBuf,
+    /// `spin up --runtime-config-file`: key-value stores by label (SQLite or Redis).
+    pub runtime_config: runtime_config::RuntimeConfig,
     /// Application variable values, as `spin up --variable` would give them.
     pub variables: BTreeMap<String, String>,
     /// Also read `SPIN_VARIABLE_*` from the process environment, as `spin up` does.
@@ -144,6 +148,7 @@ impl HostConfig {
             manifest,
             app_root,
             kv_path,
+            runtime_config: Default::default(),
             variables: BTreeMap::new(),
             read_env: false,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -190,13 +195,11 @@ impl Host {
         for id in routed {
             let decl = &manifest.component[id];
             let dependencies = compose::parse_dependencies(id, &decl.dependencies, app_root)?;
-            if let Some(label) = decl
-                .key_value_stores
-                .iter()
-                .find(|l| *l != kv::DEFAULT_STORE)
-            {
+            if let Some(label) = decl.key_value_stores.iter().find(|l| {
+                *l != kv::DEFAULT_STORE && !config.runtime_config.key_value_stores.contains_key(*l)
+            }) {
                 bail!(
-                    "component {id:?}: key-value store {label:?} is not defined (only \"default\" exists without runtime config)"
+                    "component {id:?}: key-value store {label:?} is not defined (only \"default\" exists without a runtime config defining it)"
                 );
             }
             let component_config = ComponentConfig {
@@ -235,7 +238,10 @@ impl Host {
         let app = Arc::new(AppRuntime {
             router: Router::build(&manifest)?,
             components,
-            kv: Arc::new(KvBackend::open(&config.kv_path)?),
+            kv: Arc::new(KvBackend::open(
+                &config.kv_path,
+                &config.runtime_config.key_value_stores,
+            )?),
         });
         let server = Server::start(app.clone(), config.listen).await?;
         Ok(Self {

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! test-host [--manifest spin.toml] [--listen 127.0.0.1:3000] [--kv .spin/sqlite_key_value.db]
-//!           [--variable name=value]...
+//!           [--runtime-config-file runtime-config/redis.toml] [--variable name=value]...
 //! ```
 //! `SPIN_VARIABLE_<NAME>` environment variables are honoured as by `spin up`.
 
@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use test_host::runtime_config::RuntimeConfig;
 use test_host::{Host, HostConfig, Runtime};
 
 #[tokio::main]
@@ -19,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
     let mut listen: SocketAddr = "127.0.0.1:3000".parse()?;
     let mut kv: Option<PathBuf> = None;
     let mut variables = Vec::new();
+    let mut runtime_config: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
@@ -30,6 +32,7 @@ async fn main() -> anyhow::Result<()> {
                     .context("--listen takes an address like 127.0.0.1:3000")?
             }
             "--kv" => kv = Some(value()?.into()),
+            "--runtime-config-file" => runtime_config = Some(value()?.into()),
             "--variable" => {
                 let pair = value()?;
                 let (name, v) = pair
@@ -39,7 +42,7 @@ async fn main() -> anyhow::Result<()> {
             }
             "--help" | "-h" => {
                 println!(
-                    "usage: test-host [--manifest spin.toml] [--listen ADDR] [--kv FILE] [--variable name=value]..."
+                    "usage: test-host [--manifest spin.toml] [--listen ADDR] [--kv FILE] [--runtime-config-file FILE] [--variable name=value]..."
                 );
                 return Ok(());
             }
@@ -51,6 +54,9 @@ async fn main() -> anyhow::Result<()> {
     let mut config = HostConfig::from_manifest_file(&manifest, kv)?;
     config.listen = listen;
     config.read_env = true;
+    if let Some(path) = runtime_config {
+        config.runtime_config = RuntimeConfig::read(&path)?;
+    }
     for (name, value) in variables {
         config = config.variable(&name, value);
     }

@@ -3,7 +3,6 @@
 
 use wasmtime::component::Resource;
 
-use crate::kv::DEFAULT_STORE;
 use crate::state::RequestState;
 use crate::variables::LookupError;
 
@@ -40,7 +39,7 @@ impl key_value::HostStore for RequestState {
         if !self.component.key_value_stores.contains(&label) {
             return Err(key_value::Error::AccessDenied);
         }
-        if label != DEFAULT_STORE {
+        if !self.kv.is_defined(&label) {
             return Err(key_value::Error::NoSuchStore);
         }
         self.table

@@ -5,6 +5,7 @@
 
 pub mod clerk;
 pub mod oauth;
+pub mod redis;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,9 @@ pub fn manifest_with(extra: &str) -> String {
 /// own key-value file in a temporary directory.
 pub struct App {
     pub host: Host,
+    /// The origin the app publishes (issuer, resource): `base_url` when the test sets
+    /// it, otherwise the host's own URL.
+    pub public_base: String,
     pub client: reqwest::Client,
     pub dir: Arc<tempfile::TempDir>,
 }
@@ -81,10 +85,22 @@ impl App {
         manifest: String,
         variables: &[(&str, &str)],
     ) -> Self {
+        Self::start_on(dir, manifest, variables, Default::default()).await
+    }
+
+    /// Starts with a runtime config (`spin up --runtime-config-file`), e.g. the store in
+    /// Redis, so that several hosts can share it.
+    pub async fn start_on(
+        dir: Arc<tempfile::TempDir>,
+        manifest: String,
+        variables: &[(&str, &str)],
+        runtime_config: test_host::runtime_config::RuntimeConfig,
+    ) -> Self {
         let mut config = HostConfig {
             manifest,
             app_root: project_root(),
             kv_path: dir.path().join("kv.db"),
+            runtime_config,
             variables: Default::default(),
             read_env: false,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -97,11 +113,25 @@ impl App {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Self { host, client, dir }
+        let public_base = variables
+            .iter()
+            .find(|(name, _)| *name == "base_url")
+            .map_or_else(|| host.url(), |(_, value)| (*value).to_owned());
+        Self {
+            host,
+            public_base,
+            client,
+            dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.host.url())
+    }
+
+    /// `path` under the published origin (what tokens are bound to).
+    pub fn public_url(&self, path: &str) -> String {
+        format!("{}{path}", self.public_base)
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -63,7 +63,7 @@ pub fn authorize_query(
     pkce: &Pkce,
     overrides: &[(&str, &str)],
 ) -> String {
-    let resource = app.url("/mcp");
+    let resource = app.public_url("/mcp");
     let mut params: Vec<(String, String)> = vec![
         ("response_type".into(), "code".into()),
         ("client_id".into(), client.id.clone()),
@@ -140,7 +140,7 @@ pub async fn authorize_locally(app: &App, client: &Client, pkce: &Pkce, user: &s
     let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
     let params: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
     assert_eq!(params["state"], "st4te");
-    assert_eq!(params["iss"], app.host.url());
+    assert_eq!(params["iss"], app.public_base);
     params["code"].clone()
 }
 
@@ -166,7 +166,7 @@ pub async fn exchange(app: &App, client: &Client, code: &str, pkce: &Pkce) -> (u
             ("code_verifier", &pkce.verifier),
             ("redirect_uri", REDIRECT_URI),
             ("client_id", &client.id),
-            ("resource", &app.url("/mcp")),
+            ("resource", &app.public_url("/mcp")),
         ],
     )
     .await

@@ -77,6 +77,7 @@ async fn main() -> anyhow::Result<()> {
             manifest,
             app_root: root.clone(),
             kv_path: dir.join("kv.db"),
+            runtime_config: Default::default(),
             variables: Default::default(),
             read_env: false,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),

@@ -1,0 +1,231 @@
+//! Two instances of the app on one real `redis-server` (the `default` store configured as
+//! `runtime-config/redis.toml` configures it), behind one public origin: a user's
+//! requests may land on either, and every guarantee holds as on one instance.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use support::App;
+use support::oauth::{self, Pkce};
+use support::redis::RedisServer;
+
+/// The origin a load balancer in front of both instances would publish.
+const PUBLIC_BASE: &str = "http://localhost:1";
+const SIGNING_SECRET: &str = "one-signing-secret-shared-by-every-instance-0123456789";
+
+async fn instance(redis: &RedisServer) -> App {
+    App::start_on(
+        Arc::new(tempfile::tempdir().unwrap()),
+        support::project_manifest(),
+        &[
+            ("base_url", PUBLIC_BASE),
+            ("signing_secret", SIGNING_SECRET),
+        ],
+        redis.runtime_config(),
+    )
+    .await
+}
+
+async fn two_instances() -> (RedisServer, App, App) {
+    let redis = RedisServer::start();
+    let a = instance(&redis).await;
+    let b = instance(&redis).await;
+    (redis, a, b)
+}
+
+/// POSTs a JSON-RPC message to `/mcp` of `app`.
+async fn mcp(app: &App, token: &str, session: Option<&str>, message: &Value) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url("/mcp"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .json(message);
+    if let Some(session) = session {
+        req = req
+            .header("mcp-session-id", session)
+            .header("mcp-protocol-version", "2025-06-18");
+    }
+    req.send().await.unwrap()
+}
+
+fn initialize() -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}}})
+}
+
+fn add(id: u64) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+        "params": {"name": "add", "arguments": {"a": 2, "b": 3}}})
+}
+
+async fn sum_of(resp: reqwest::Response) -> Value {
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    body["result"]["structuredContent"]["sum"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_whose_steps_land_on_different_instances_works() {
+    let (_redis, a, b) = two_instances().await;
+    // Registered on A, consent shown by A and approved on B, code exchanged on A.
+    let client = oauth::register_public(&a).await;
+    let pkce = Pkce::new(61);
+    let form = oauth::open_consent(&a, &oauth::authorize_query(&a, &client, &pkce, &[])).await;
+    let approved =
+        oauth::submit_consent(&b, &form, &[("decision", "approve"), ("user", "ines")]).await;
+    assert_eq!(approved.status(), 302);
+    let location = url::Url::parse(approved.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let (status, tokens) = oauth::exchange(&a, &client, &code, &pkce).await;
+    assert_eq!(status, 200, "{tokens}");
+    // The access token works at B; a refresh on B rotates what A then honours.
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(mcp(&b, access, None, &initialize()).await.status(), 200);
+    let (status, refreshed) =
+        oauth::refresh(&b, &client, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{refreshed}");
+    let (status, refreshed_again) =
+        oauth::refresh(&a, &client, refreshed["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{refreshed_again}");
+
+    // The code is spent for both: its reuse on B is refused, and, as a replay, revokes
+    // the grant on both.
+    let (status, again) = oauth::exchange(&b, &client, &code, &pkce).await;
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+
+    let latest = refreshed_again["access_token"].as_str().unwrap();
+    assert_eq!(mcp(&a, latest, None, &initialize()).await.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_opened_on_one_instance_is_used_and_ended_on_the_other() {
+    let (_redis, a, b) = two_instances().await;
+    let (_, tokens) = oauth::sign_in_locally(&a, 62, "jon").await;
+    let access = tokens["access_token"].as_str().unwrap();
+
+    let opened = mcp(&a, access, None, &initialize()).await;
+    assert_eq!(opened.status(), 200);
+    let session = opened.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        sum_of(mcp(&b, access, Some(&session), &add(2)).await).await,
+        5.0
+    );
+    assert_eq!(
+        sum_of(mcp(&a, access, Some(&session), &add(3)).await).await,
+        5.0
+    );
+
+    let ended = b
+        .client
+        .delete(b.url("/mcp"))
+        .bearer_auth(access)
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2025-06-18")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 204);
+    for app in [&a, &b] {
+        let gone = mcp(app, access, Some(&session), &add(4)).await;
+        assert_eq!(gone.status(), 404, "the ended session is gone everywhere");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_refreshes_split_across_instances_converge_on_one_refresh_token() {
+    let (_redis, a, b) = two_instances().await;
+    let (client, tokens) = oauth::sign_in_locally(&a, 63, "kim").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+    let results = futures::future::join_all((0..8).map(|i| {
+        let app = if i % 2 == 0 { &a } else { &b };
+        oauth::refresh(app, &client, &refresh)
+    }))
+    .await;
+    let live: std::collections::BTreeSet<String> = results
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, 200, "{body}");
+            body["refresh_token"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(live.len(), 1, "two different live refresh tokens: {live:?}");
+    let next = live.first().unwrap();
+    let (status, body) = oauth::refresh(&b, &client, next).await;
+    assert_eq!(
+        status, 200,
+        "the converged token works on the other instance: {body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_is_laid_out_as_spins_redis_backend_lays_it_out() {
+    let (redis, a, _b) = two_instances().await;
+    let client = oauth::register_public(&a).await;
+    // Spin's Redis backend stores each key as itself (no label prefix) and each value as
+    // a Redis string: the client record is readable with a plain GET.
+    let key = format!("cl:{}", client.id);
+    let keys = redis.command(&["KEYS", "cl:*"]).unwrap();
+    assert!(keys.contains(&key), "{keys}");
+    let stored: Value = serde_json::from_str(&redis.command(&["GET", &key]).unwrap()).unwrap();
+    assert!(stored.is_object(), "{stored}");
+    let size: usize = redis.command(&["DBSIZE"]).unwrap().parse().unwrap();
+    assert_eq!(a.host.kv_snapshot().len(), size);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_refusing_commands_gives_503s_and_nothing_changes_until_it_accepts_them_again() {
+    let (redis, a, b) = two_instances().await;
+    let (client, tokens) = oauth::sign_in_locally(&a, 64, "lea").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let before = a.host.kv_snapshot();
+
+    // Redis's ACL now refuses every command but AUTH and the ones that restore it.
+    redis
+        .command(&[
+            "ACL", "SETUSER", "default", "-@all", "+acl", "+ping", "+auth", "+hello",
+        ])
+        .unwrap();
+    let (status, body) = oauth::refresh(&b, &client, &refresh).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("temporarily_unavailable"))
+    );
+    let refused = mcp(&a, &access, None, &initialize()).await;
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().get("www-authenticate").is_none());
+    assert_eq!(refused.headers()["retry-after"], "5");
+
+    redis
+        .command(&["ACL", "SETUSER", "default", "+@all"])
+        .unwrap();
+    assert_eq!(
+        a.host.kv_snapshot(),
+        before,
+        "a refused request wrote nothing"
+    );
+    let (status, body) = oauth::refresh(&b, &client, &refresh).await;
+    assert_eq!(
+        status, 200,
+        "the same refresh token works once Redis is back: {body}"
+    );
+    assert_eq!(mcp(&a, &access, None, &initialize()).await.status(), 200);
+}

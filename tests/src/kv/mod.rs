@@ -1,0 +1,198 @@
+//! The key-value stores the components open by label: `default` in SQLite as `spin up`
+//! keeps it, unless a runtime config (`runtime_config.rs`) defines it and other labels,
+//! in SQLite or Redis. Every store counts the operations components send, so tests can
+//! assert how many reads and writes a request cost (the hot-path budget of `/mcp`), and
+//! can be made to refuse them (a store outage).
+
+mod redis;
+mod sqlite;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::runtime_config::StoreConfig;
+use redis::RedisStore;
+use sqlite::SqliteStore;
+
+/// The store every Spin app has, as `spin up` provides it without runtime config.
+pub const DEFAULT_STORE: &str = "default";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KvStats {
+    /// `get`, `exists` and `get-keys` calls.
+    pub reads: u64,
+    /// `set` and `delete` calls.
+    pub writes: u64,
+}
+
+enum Backend {
+    Sqlite(SqliteStore),
+    Redis(RedisStore),
+}
+
+pub struct KvBackend {
+    stores: BTreeMap<String, Backend>,
+    /// While set, every command from a component fails, as a Redis that refuses them.
+    refusing: AtomicBool,
+    reads: AtomicU64,
+    writes: AtomicU64,
+}
+
+fn text(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+impl KvBackend {
+    /// `default` in SQLite at `default_path` unless `configured` names it; every label
+    /// `configured` names, as it says.
+    pub fn open(
+        default_path: &Path,
+        configured: &BTreeMap<String, StoreConfig>,
+    ) -> anyhow::Result<Self> {
+        let mut stores = BTreeMap::new();
+        if !configured.contains_key(DEFAULT_STORE) {
+            stores.insert(
+                DEFAULT_STORE.to_owned(),
+                Backend::Sqlite(SqliteStore::open(default_path)?),
+            );
+        }
+        for (label, config) in configured {
+            let backend = match config {
+                StoreConfig::Spin { path } => {
+                    Backend::Sqlite(SqliteStore::open(path.as_deref().unwrap_or(default_path))?)
+                }
+                StoreConfig::Redis { url } => Backend::Redis(RedisStore::open(url)?),
+            };
+            stores.insert(label.clone(), backend);
+        }
+        Ok(Self {
+            stores,
+            refusing: AtomicBool::new(false),
+            reads: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+        })
+    }
+
+    pub fn is_defined(&self, label: &str) -> bool {
+        self.stores.contains_key(label)
+    }
+
+    fn store(&self, label: &str) -> Result<&Backend, String> {
+        self.stores
+            .get(label)
+            .ok_or_else(|| format!("no key-value store {label:?}"))
+    }
+
+    /// Makes every command a component sends fail (or succeed again): a store outage, as
+    /// when Redis's ACL refuses commands. The host's own test helpers keep working.
+    pub fn set_refusing(&self, refusing: bool) {
+        self.refusing.store(refusing, Ordering::SeqCst);
+    }
+
+    pub fn refusing(&self) -> bool {
+        self.refusing.load(Ordering::SeqCst)
+    }
+
+    pub fn get(&self, label: &str, key: &str) -> Result<Option<Vec<u8>>, String> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        match self.store(label)? {
+            Backend::Sqlite(db) => db.get(label, key).map_err(text),
+            Backend::Redis(redis) => redis.get(key),
+        }
+    }
+
+    pub fn set(&self, label: &str, key: &str, value: &[u8]) -> Result<(), String> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        match self.store(label)? {
+            Backend::Sqlite(db) => db.set(label, key, value).map_err(text),
+            Backend::Redis(redis) => redis.set(key, value),
+        }
+    }
+
+    pub fn delete(&self, label: &str, key: &str) -> Result<(), String> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        match self.store(label)? {
+            Backend::Sqlite(db) => db.delete(label, key).map_err(text),
+            Backend::Redis(redis) => redis.delete(key),
+        }
+    }
+
+    pub fn exists(&self, label: &str, key: &str) -> Result<bool, String> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        match self.store(label)? {
+            Backend::Sqlite(db) => db.exists(label, key).map_err(text),
+            Backend::Redis(redis) => redis.exists(key),
+        }
+    }
+
+    pub fn get_keys(&self, label: &str) -> Result<Vec<String>, String> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        match self.store(label)? {
+            Backend::Sqlite(db) => db.get_keys(label).map_err(text),
+            Backend::Redis(redis) => redis.get_keys(),
+        }
+    }
+
+    /// Every entry of a store, without counting as reads: for tests that assert a
+    /// rejected request changed nothing, or that a secret is not stored in the clear.
+    pub fn snapshot(&self, label: &str) -> Result<BTreeMap<String, Vec<u8>>, String> {
+        match self.store(label)? {
+            Backend::Sqlite(db) => db.snapshot(label).map_err(text),
+            Backend::Redis(redis) => redis.snapshot(),
+        }
+    }
+
+    pub fn stats(&self) -> KvStats {
+        KvStats {
+            reads: self.reads.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn reset_stats(&self) {
+        self.reads.store(0, Ordering::Relaxed);
+        self.writes.store(0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_survive_reopening_and_stores_are_separate() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kv.db");
+        let other = BTreeMap::from([("other".to_owned(), StoreConfig::Spin { path: None })]);
+        {
+            let kv = KvBackend::open(&path, &other).unwrap();
+            kv.set("default", "k", b"v1").unwrap();
+            kv.set("default", "k", b"v2").unwrap();
+            kv.set("other", "k", b"x").unwrap();
+            kv.set("default", "gone", b"x").unwrap();
+            kv.delete("default", "gone").unwrap();
+            assert_eq!(
+                kv.stats(),
+                KvStats {
+                    reads: 0,
+                    writes: 5
+                }
+            );
+        }
+        let kv = KvBackend::open(&path, &other).unwrap();
+        assert_eq!(kv.get("default", "k").unwrap().as_deref(), Some(&b"v2"[..]));
+        assert_eq!(kv.get("default", "gone").unwrap(), None);
+        assert!(kv.exists("other", "k").unwrap());
+        assert_eq!(kv.get_keys("default").unwrap(), vec!["k".to_owned()]);
+        assert_eq!(
+            kv.stats(),
+            KvStats {
+                reads: 4,
+                writes: 0
+            }
+        );
+        assert!(!kv.is_defined("missing"));
+        assert!(kv.get("missing", "k").is_err());
+    }
+}
