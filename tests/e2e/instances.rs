@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use support::App;
+use support::clerk::{Mint, MockClerk};
 use support::oauth::{self, Pkce};
 use support::redis::RedisServer;
 
@@ -228,4 +229,166 @@ async fn redis_refusing_commands_gives_503s_and_nothing_changes_until_it_accepts
         "the same refresh token works once Redis is back: {body}"
     );
     assert_eq!(mcp(&a, &access, None, &initialize()).await.status(), 200);
+}
+
+/// `tools/call get_app_data` (2026-07-28, stateless) at `app`: the status and body.
+async fn get_app_data(app: &App, token: &str) -> (u16, Value) {
+    let body = json!({
+        "jsonrpc": "2.0", "id": 9, "method": "tools/call",
+        "params": {
+            "name": "get_app_data", "arguments": {},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {},
+            },
+        },
+    });
+    let resp = app
+        .client
+        .post(app.url("/mcp"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "get_app_data")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        resp.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_tool_calls_on_both_instances_share_one_clerk_mint() {
+    let redis = RedisServer::start();
+    let mock = MockClerk::start().await;
+    let mut vars = mock.variables();
+    vars.extend([
+        ("base_url", PUBLIC_BASE.to_owned()),
+        ("signing_secret", SIGNING_SECRET.to_owned()),
+    ]);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let start = || {
+        App::start_on(
+            Arc::new(tempfile::tempdir().unwrap()),
+            support::project_manifest(),
+            &vars,
+            redis.runtime_config(),
+        )
+    };
+    let (a, b) = (start().await, start().await);
+
+    // Signed in through Clerk: consent on A; the app sends the browser back to the public
+    // origin, which the load balancer routes to B.
+    mock.set_valid_token();
+    let client = oauth::register_public(&a).await;
+    let pkce = Pkce::new(65);
+    let form = oauth::open_consent(&a, &oauth::authorize_query(&a, &client, &pkce, &[])).await;
+    let resp = oauth::submit_consent(&a, &form, &[("decision", "approve")]).await;
+    let to_app = resp.headers()["location"].to_str().unwrap().to_owned();
+    let resp = a.client.get(&to_app).send().await.unwrap();
+    let back = resp.headers()["location"].to_str().unwrap();
+    let back = back.replacen(PUBLIC_BASE, &b.host.url(), 1);
+    let resp = b
+        .client
+        .get(&back)
+        .header("cookie", &form.cookie)
+        .send()
+        .await
+        .unwrap();
+    let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("the sign-in ends with a code");
+    let (status, tokens) = oauth::exchange(&a, &client, &code, &pkce).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+
+    // A first token that expires at once, then 20 calls split across A and B.
+    *mock.upstream.mint.lock().unwrap() = Mint::Lasting(11);
+    assert_eq!(get_app_data(&b, &access).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    *mock.upstream.mint.lock().unwrap() = Mint::Lasting(60);
+    let calls = (0..20).map(|i| get_app_data(if i % 2 == 0 { &a } else { &b }, &access));
+    for (status, reply) in futures::future::join_all(calls).await {
+        assert_eq!(status, 200, "{reply}");
+        assert_eq!(reply["result"]["isError"], false, "{reply}");
+    }
+    let new_mints = mock.upstream.mint_count() - 1;
+    assert!(
+        (1..=2).contains(&new_mints),
+        "20 concurrent calls on two instances minted {new_mints} times"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tools_question_streamed_by_one_instance_is_answered_through_the_other() {
+    let redis = RedisServer::start();
+    let start = || {
+        App::start_on(
+            Arc::new(tempfile::tempdir().unwrap()),
+            support::conformance_manifest(),
+            &[
+                ("base_url", PUBLIC_BASE),
+                ("signing_secret", SIGNING_SECRET),
+            ],
+            redis.runtime_config(),
+        )
+    };
+    let (a, b) = (start().await, start().await);
+    let (_, tokens) = oauth::sign_in_locally(&a, 66, "max").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let mut init = initialize();
+    init["params"]["capabilities"] = json!({ "elicitation": {} });
+    let opened = mcp(&a, access, None, &init).await;
+    assert_eq!(opened.status(), 200);
+    let session = opened.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    // A holds the stream of the tool call; the question arrives on it.
+    let call = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+        "params": {"name": "test_elicitation", "arguments": {"message": "Who are you?"}}});
+    let mut stream = mcp(&a, access, Some(&session), &call).await;
+    assert_eq!(stream.status(), 200);
+    let mut seen = String::new();
+    let question: Value = loop {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+            .await
+            .expect("the question arrives")
+            .unwrap()
+            .expect("the stream stays open until the answer");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+        if let Some(event) = seen
+            .split("\n\n")
+            .filter_map(|event| event.lines().find_map(|l| l.strip_prefix("data: ")))
+            .filter_map(|data| serde_json::from_str::<Value>(data).ok())
+            .find(|m| m["method"] == "elicitation/create")
+        {
+            break event;
+        }
+    };
+
+    // The client's answer goes to B, which hands it over through Redis.
+    let answer = json!({"jsonrpc": "2.0", "id": question["id"], "result": {
+        "action": "accept", "content": {"username": "max", "email": "max@example.com"}}});
+    let handed = mcp(&b, access, Some(&session), &answer).await;
+    assert_eq!(handed.status(), 202);
+
+    let rest = tokio::time::timeout(std::time::Duration::from_secs(10), stream.text())
+        .await
+        .expect("the tool finishes")
+        .unwrap();
+    let all = seen + rest.as_str();
+    assert!(
+        all.contains("User response: action=accept") && all.contains("max@example.com"),
+        "{all}"
+    );
 }

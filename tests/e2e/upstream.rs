@@ -1,6 +1,6 @@
 //! Tools calling the customer's API as the user: `get_app_data` through the real `mcp`
-//! component, which gets Clerk tokens from the real `token` component composed into it
-//! (`[component.mcp.dependencies]`), against a mock Clerk Backend API and a mock app.
+//! component, which gets Clerk tokens through the `upstream` crate it links, against a
+//! mock Clerk Backend API and a mock app.
 
 #[path = "../support/mod.rs"]
 mod support;
