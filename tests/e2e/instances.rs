@@ -392,3 +392,41 @@ async fn a_tools_question_streamed_by_one_instance_is_answered_through_the_other
         "{all}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweeps_running_on_both_instances_at_once_delete_only_expired_records() {
+    let (redis, a, b) = two_instances().await;
+    let (client, tokens) = oauth::sign_in_locally(&a, 67, "nia").await;
+    let expired: Vec<String> = (0..40)
+        .flat_map(|i| ["co", "gr", "si", "cl", "cm"].map(|p| format!("{p}:expired{i}")))
+        .collect();
+    for key in &expired {
+        redis.command(&["SET", key, r#"{"exp":1,"x":1}"#]).unwrap();
+    }
+    redis
+        .command(&["SET", "cfg:sweep", r#"{"exp":1}"#])
+        .unwrap();
+    let live_before: std::collections::BTreeSet<String> = a
+        .host
+        .kv_snapshot()
+        .into_keys()
+        .filter(|k| !k.contains("expired") && k != "cfg:sweep")
+        .collect();
+
+    // Both instances find the sweep due at once (each registration runs it).
+    let (one, two) = tokio::join!(oauth::register_public(&a), oauth::register_public(&b));
+    let after = a.host.kv_snapshot();
+    for key in &expired {
+        assert!(!after.contains_key(key), "{key} survived both sweeps");
+    }
+    for key in &live_before {
+        assert!(after.contains_key(key), "{key} was swept while live");
+    }
+    for registered in [one, two] {
+        assert!(after.contains_key(&format!("cl:{}", registered.id)));
+    }
+    // Everything live still works.
+    let (status, body) =
+        oauth::refresh(&b, &client, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+}
