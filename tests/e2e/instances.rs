@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use support::App;
-use support::clerk::{Mint, MockClerk};
+use support::clerk::{Mint, MockClerk, get_app_data};
 use support::oauth::{self, Pkce};
 use support::redis::RedisServer;
 
@@ -231,37 +231,6 @@ async fn redis_refusing_commands_gives_503s_and_nothing_changes_until_it_accepts
     assert_eq!(mcp(&a, &access, None, &initialize()).await.status(), 200);
 }
 
-/// `tools/call get_app_data` (2026-07-28, stateless) at `app`: the status and body.
-async fn get_app_data(app: &App, token: &str) -> (u16, Value) {
-    let body = json!({
-        "jsonrpc": "2.0", "id": 9, "method": "tools/call",
-        "params": {
-            "name": "get_app_data", "arguments": {},
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientCapabilities": {},
-            },
-        },
-    });
-    let resp = app
-        .client
-        .post(app.url("/mcp"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", "get_app_data")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    (
-        resp.status().as_u16(),
-        resp.json().await.unwrap_or(Value::Null),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_tool_calls_on_both_instances_share_one_clerk_mint() {
     let redis = RedisServer::start();
@@ -285,29 +254,7 @@ async fn concurrent_tool_calls_on_both_instances_share_one_clerk_mint() {
     // Signed in through Clerk: consent on A; the app sends the browser back to the public
     // origin, which the load balancer routes to B.
     mock.set_valid_token();
-    let client = oauth::register_public(&a).await;
-    let pkce = Pkce::new(65);
-    let form = oauth::open_consent(&a, &oauth::authorize_query(&a, &client, &pkce, &[])).await;
-    let resp = oauth::submit_consent(&a, &form, &[("decision", "approve")]).await;
-    let to_app = resp.headers()["location"].to_str().unwrap().to_owned();
-    let resp = a.client.get(&to_app).send().await.unwrap();
-    let back = resp.headers()["location"].to_str().unwrap();
-    let back = back.replacen(PUBLIC_BASE, &b.host.url(), 1);
-    let resp = b
-        .client
-        .get(&back)
-        .header("cookie", &form.cookie)
-        .send()
-        .await
-        .unwrap();
-    let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("the sign-in ends with a code");
-    let (status, tokens) = oauth::exchange(&a, &client, &code, &pkce).await;
-    assert_eq!(status, 200, "{tokens}");
+    let (_, tokens) = support::clerk::sign_in_across(&a, &b, 65).await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
 
     // A first token that expires at once, then 20 calls split across A and B.
@@ -316,7 +263,7 @@ async fn concurrent_tool_calls_on_both_instances_share_one_clerk_mint() {
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     *mock.upstream.mint.lock().unwrap() = Mint::Lasting(60);
     let calls = (0..20).map(|i| get_app_data(if i % 2 == 0 { &a } else { &b }, &access));
-    for (status, reply) in futures::future::join_all(calls).await {
+    for (status, reply, _) in futures::future::join_all(calls).await {
         assert_eq!(status, 200, "{reply}");
         assert_eq!(reply["result"]["isError"], false, "{reply}");
     }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::App;
-use support::clerk::{self, AppAnswer, Mint, MockClerk};
+use support::clerk::{self, AppAnswer, Mint, MockClerk, get_app_data};
 
 /// The app in Clerk mode against `mock`, minting from the JWT template `api`.
 async fn clerk_app(mock: &MockClerk, extra: &[(&str, &str)]) -> App {
@@ -34,40 +34,6 @@ async fn signed_in_client(
     let (client, tokens) = clerk::sign_in(app, seed).await;
     let token = |name: &str| tokens[name].as_str().unwrap().to_owned();
     (client, (token("access_token"), token("refresh_token")))
-}
-
-/// `tools/call get_app_data` on 2026-07-28: the HTTP status and the JSON body (if any).
-async fn get_app_data(app: &App, token: &str) -> (u16, Value, Option<String>) {
-    let body = json!({
-        "jsonrpc": "2.0", "id": 9, "method": "tools/call",
-        "params": {
-            "name": "get_app_data", "arguments": {},
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientCapabilities": {},
-            },
-        },
-    });
-    let resp = app
-        .client
-        .post(app.url("/mcp"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", "get_app_data")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let challenge = resp
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let reply = resp.json().await.unwrap_or(Value::Null);
-    (status, reply, challenge)
 }
 
 fn tool_error_text(reply: &Value) -> String {

@@ -264,6 +264,16 @@ async fn app_me(up: &Upstream, req: &Req) -> hyper::Response<http_body_util::Ful
 /// Signs `user` in through the app in Clerk mode (consent, the app's hop, callback, code
 /// exchange); returns the client and the token response.
 pub async fn sign_in(app: &super::App, seed: u8) -> (super::oauth::Client, Value) {
+    sign_in_across(app, app, seed).await
+}
+
+/// The same sign-in with the app's redirect back to the public origin routed, as a load
+/// balancer would, to `back_at` (another instance on the same store).
+pub async fn sign_in_across(
+    app: &super::App,
+    back_at: &super::App,
+    seed: u8,
+) -> (super::oauth::Client, Value) {
     use super::oauth;
     let client = oauth::register_public(app).await;
     let pkce = oauth::Pkce::new(seed);
@@ -271,8 +281,9 @@ pub async fn sign_in(app: &super::App, seed: u8) -> (super::oauth::Client, Value
     let resp = oauth::submit_consent(app, &form, &[("decision", "approve")]).await;
     let to_app = resp.headers()["location"].to_str().unwrap().to_owned();
     let resp = app.client.get(&to_app).send().await.unwrap();
-    let back = resp.headers()["location"].to_str().unwrap().to_owned();
-    let resp = app
+    let back = resp.headers()["location"].to_str().unwrap();
+    let back = back.replacen(&back_at.public_base, &back_at.host.url(), 1);
+    let resp = back_at
         .client
         .get(&back)
         .header("cookie", &form.cookie)
@@ -289,6 +300,41 @@ pub async fn sign_in(app: &super::App, seed: u8) -> (super::oauth::Client, Value
     let (status, tokens) = oauth::exchange(app, &client, &code, &pkce).await;
     assert_eq!(status, 200, "{tokens}");
     (client, tokens)
+}
+
+/// `tools/call get_app_data` on 2026-07-28 (stateless): the HTTP status, the JSON body
+/// (if any) and the `WWW-Authenticate` challenge (if any).
+pub async fn get_app_data(app: &super::App, token: &str) -> (u16, Value, Option<String>) {
+    let body = serde_json::json!({
+        "jsonrpc": "2.0", "id": 9, "method": "tools/call",
+        "params": {
+            "name": "get_app_data", "arguments": {},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {},
+            },
+        },
+    });
+    let resp = app
+        .client
+        .post(app.url("/mcp"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "get_app_data")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let challenge = resp
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let reply = resp.json().await.unwrap_or(Value::Null);
+    (status, reply, challenge)
 }
 
 /// The app in Clerk mode against `mock`.
