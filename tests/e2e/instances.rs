@@ -377,3 +377,44 @@ async fn sweeps_running_on_both_instances_at_once_delete_only_expired_records() 
         oauth::refresh(&b, &client, tokens["refresh_token"].as_str().unwrap()).await;
     assert_eq!(status, 200, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_redis_gives_503s_and_once_restarted_everything_works_without_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let mut redis = RedisServer::start_persistent(data.path());
+    let a = instance(&redis).await;
+    let b = instance(&redis).await;
+    let (client, tokens) = oauth::sign_in_locally(&a, 68, "oda").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+
+    redis.kill();
+    // The host fails fast where Spin would wait for its reconnection; either way the
+    // answer is a 503 that keeps the client's credentials.
+    let (status, body) = oauth::refresh(&b, &client, &refresh).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("temporarily_unavailable"))
+    );
+    let refused = mcp(&a, &access, None, &initialize()).await;
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().get("www-authenticate").is_none());
+    let registration = a
+        .client
+        .post(a.url("/register"))
+        .json(
+            &json!({"redirect_uris": [oauth::REDIRECT_URI], "token_endpoint_auth_method": "none"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registration.status(), 503);
+
+    redis.restart();
+    let (status, body) = oauth::refresh(&b, &client, &refresh).await;
+    assert_eq!(
+        status, 200,
+        "the same refresh token works on the restarted Redis: {body}"
+    );
+    assert_eq!(mcp(&a, &access, None, &initialize()).await.status(), 200);
+}
