@@ -1,5 +1,6 @@
 //! The Spin host interfaces (`fermyon:spin/key-value`, `fermyon:spin/variables`) over
-//! this host's store and variables, from the WIT that ships in spin-sdk (`tests/wit/`).
+//! this host's store and variables, from the WIT that ships in spin-sdk (`tests/wit/`);
+//! `wasi:keyvalue` is implemented in `wasi_keyvalue.rs`.
 
 use wasmtime::component::Resource;
 
@@ -9,7 +10,11 @@ use crate::variables::LookupError;
 wasmtime::component::bindgen!({
     path: "wit",
     world: "host",
-    with: { "fermyon:spin/key-value.store": OpenStore },
+    with: {
+        "fermyon:spin/key-value.store": OpenStore,
+        "wasi:keyvalue/store.bucket": crate::wasi_keyvalue::OpenBucket,
+        "wasi:keyvalue/atomics.cas": crate::wasi_keyvalue::NoCas,
+    },
 });
 
 use fermyon::spin::{key_value, variables};

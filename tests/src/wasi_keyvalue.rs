@@ -1,0 +1,168 @@
+//! `wasi:keyvalue@0.2.0-draft2` (`store`, `atomics`, `batch`) over the same stores as
+//! `fermyon:spin/key-value`, as Spin provides both: a bucket opened by label is the store
+//! of that label, with the component's `key_value_stores` checked first. Compare-and-swap
+//! is not provided (the project does not use it): `cas.new` answers an error.
+
+use wasmtime::component::Resource;
+
+use crate::spin_host::wasi::keyvalue::{atomics, batch, store};
+use crate::state::RequestState;
+
+/// An opened bucket: its store's label.
+pub struct OpenBucket {
+    label: String,
+}
+
+/// Never created: see the module comment.
+pub enum NoCas {}
+
+fn other(e: impl std::fmt::Display) -> store::Error {
+    store::Error::Other(e.to_string())
+}
+
+/// As `spin_host::refused`: a store outage seen through Spin's Redis backend.
+fn refused() -> store::Error {
+    store::Error::Other(
+        "NOPERM this user has no permissions to run this command (refused by the test host)".into(),
+    )
+}
+
+impl RequestState {
+    /// The label behind `bucket`, unless the store is refusing commands.
+    fn bucket_label(&self, bucket: &Resource<OpenBucket>) -> Result<String, store::Error> {
+        if self.kv.refusing() {
+            return Err(refused());
+        }
+        Ok(self.table.get(bucket).map_err(other)?.label.clone())
+    }
+}
+
+impl store::Host for RequestState {
+    fn open(&mut self, identifier: String) -> Result<Resource<OpenBucket>, store::Error> {
+        if !self.component.key_value_stores.contains(&identifier) {
+            return Err(store::Error::AccessDenied);
+        }
+        if !self.kv.is_defined(&identifier) {
+            return Err(store::Error::NoSuchStore);
+        }
+        self.table
+            .push(OpenBucket { label: identifier })
+            .map_err(|_| store::Error::Other("store table full".into()))
+    }
+}
+
+impl store::HostBucket for RequestState {
+    fn get(
+        &mut self,
+        bucket: Resource<OpenBucket>,
+        key: String,
+    ) -> Result<Option<Vec<u8>>, store::Error> {
+        let label = self.bucket_label(&bucket)?;
+        self.kv.get(&label, &key).map_err(other)
+    }
+
+    fn set(
+        &mut self,
+        bucket: Resource<OpenBucket>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), store::Error> {
+        let label = self.bucket_label(&bucket)?;
+        self.kv.set(&label, &key, &value).map_err(other)
+    }
+
+    fn delete(&mut self, bucket: Resource<OpenBucket>, key: String) -> Result<(), store::Error> {
+        let label = self.bucket_label(&bucket)?;
+        self.kv.delete(&label, &key).map_err(other)
+    }
+
+    fn exists(&mut self, bucket: Resource<OpenBucket>, key: String) -> Result<bool, store::Error> {
+        let label = self.bucket_label(&bucket)?;
+        self.kv.exists(&label, &key).map_err(other)
+    }
+
+    /// As Spin 4.0.2: every key at once, and any cursor refused.
+    fn list_keys(
+        &mut self,
+        bucket: Resource<OpenBucket>,
+        cursor: Option<String>,
+    ) -> Result<store::KeyResponse, store::Error> {
+        if cursor.is_some() {
+            return Err(store::Error::Other("list_keys: cursor not supported".into()));
+        }
+        let label = self.bucket_label(&bucket)?;
+        let keys = self.kv.get_keys(&label).map_err(other)?;
+        Ok(store::KeyResponse { keys, cursor: None })
+    }
+
+    fn drop(&mut self, bucket: Resource<OpenBucket>) -> wasmtime::Result<()> {
+        self.table.delete(bucket)?;
+        Ok(())
+    }
+}
+
+impl atomics::Host for RequestState {
+    fn increment(
+        &mut self,
+        bucket: Resource<OpenBucket>,
+        key: String,
+        delta: i64,
+    ) -> Result<i64, store::Error> {
+        let label = self.bucket_label(&bucket)?;
+        self.kv.increment(&label, &key, delta).map_err(other)
+    }
+
+    fn swap(&mut self, cas: Resource<NoCas>, _value: Vec<u8>) -> Result<(), atomics::CasError> {
+        match *self.table.get(&cas).map_err(|e| atomics::CasError::StoreError(other(e)))? {}
+    }
+}
+
+impl atomics::HostCas for RequestState {
+    fn new(
+        &mut self,
+        _bucket: Resource<OpenBucket>,
+        _key: String,
+    ) -> Result<Resource<NoCas>, store::Error> {
+        Err(store::Error::Other(
+            "compare-and-swap is not provided by the test host".into(),
+        ))
+    }
+
+    fn current(&mut self, cas: Resource<NoCas>) -> Result<Option<Vec<u8>>, store::Error> {
+        match *self.table.get(&cas).map_err(other)? {}
+    }
+
+    fn drop(&mut self, cas: Resource<NoCas>) -> wasmtime::Result<()> {
+        self.table.delete(cas)?;
+        Ok(())
+    }
+}
+
+impl batch::Host for RequestState {
+    fn get_many(
+        &mut self,
+        bucket: Resource<OpenBucket>,
+        keys: Vec<String>,
+    ) -> Result<Vec<(String, Option<Vec<u8>>)>, store::Error> {
+        let label = self.bucket_label(&bucket)?;
+        self.kv.get_many(&label, &keys).map_err(other)
+    }
+
+    fn set_many(
+        &mut self,
+        bucket: Resource<OpenBucket>,
+        key_values: Vec<(String, Vec<u8>)>,
+    ) -> Result<(), store::Error> {
+        let label = self.bucket_label(&bucket)?;
+        self.kv.set_many(&label, &key_values).map_err(other)
+    }
+
+    fn delete_many(
+        &mut self,
+        bucket: Resource<OpenBucket>,
+        keys: Vec<String>,
+    ) -> Result<(), store::Error> {
+        let label = self.bucket_label(&bucket)?;
+        self.kv.delete_many(&label, &keys).map_err(other)
+    }
+}
