@@ -35,8 +35,10 @@ async fn cold_request(app: &App) -> oauth::Client {
     client
 }
 
+/// The sweep's schedule, read alone (a snapshot of a full store costs seconds).
 fn schedule(app: &App) -> Value {
-    serde_json::from_slice(&app.host.kv_snapshot()["cfg:sweep"]).unwrap()
+    let bytes = app.host.kv().get("default", "cfg:sweep").unwrap().unwrap();
+    serde_json::from_slice(&bytes).unwrap()
 }
 
 /// Sweeps until a sweep completes, one cold request per sweep; asserts each request
@@ -100,18 +102,23 @@ async fn a_full_store_is_swept_within_budget(app: App) {
     );
     let stored: BTreeMap<String, Vec<u8>> = app.host.kv_snapshot();
     let survivors: Vec<&String> = expired.iter().filter(|k| stored.contains_key(*k)).collect();
-    assert!(survivors.is_empty(), "{} expired records left", survivors.len());
-    assert!(!stored.keys().any(|k| k.starts_with("ut:old")), "upstream tokens of swept grants left");
+    assert!(
+        survivors.is_empty(),
+        "{} expired records left",
+        survivors.len()
+    );
+    assert!(
+        !stored.keys().any(|k| k.starts_with("ut:old")),
+        "upstream tokens of swept grants left"
+    );
     for key in &live {
         assert!(stored.contains_key(key), "{key} swept while live");
     }
     // The index of the swept hour is gone with it.
     let swept_bucket = store::expiry::bucket_of(now + 60);
-    assert!(
-        !stored
-            .keys()
-            .any(|k| k.starts_with(&format!("xs:{swept_bucket}:")) || *k == format!("xn:{swept_bucket}"))
-    );
+    assert!(!stored.keys().any(
+        |k| k.starts_with(&format!("xs:{swept_bucket}:")) || *k == format!("xn:{swept_bucket}")
+    ));
     let (status, body) =
         oauth::refresh(&app, &client, tokens["refresh_token"].as_str().unwrap()).await;
     assert_eq!(status, 200, "{body}");
@@ -182,7 +189,10 @@ async fn expired_records_are_swept_after_cold_requests_only() {
     assert!(present(&live_grant));
     assert!(present(&format!("cl:{}", client.id)));
     let due = schedule(&app)["exp"].as_u64().unwrap();
-    assert!(due >= app.host.now() + INTERVAL_SECS - 60, "next sweep at {due}");
+    assert!(
+        due >= app.host.now() + INTERVAL_SECS - 60,
+        "next sweep at {due}"
+    );
 
     // Within the hour, registration (the other cold path) only reads the schedule.
     app.host.reset_kv_stats();
@@ -230,23 +240,46 @@ async fn registrations_that_never_sign_in_expire_with_their_sign_in() {
     let resp = app
         .get(&format!(
             "/authorize?{}",
-            oauth::authorize_query(&app, &oauth::Client { id: registered[0].clone(), secret: None }, &Pkce::new(92), &[])
+            oauth::authorize_query(
+                &app,
+                &oauth::Client {
+                    id: registered[0].clone(),
+                    secret: None
+                },
+                &Pkce::new(92),
+                &[]
+            )
         ))
         .await;
-    assert_eq!(resp.status(), 400, "a provisional client outlived its sign-in");
+    assert_eq!(
+        resp.status(),
+        400,
+        "a provisional client outlived its sign-in"
+    );
 
     // The client that signed in lives its full 90 days from its last use: on day 89
     // (its grant long expired) it can still start a sign-in, and not on day 91.
     app.host.advance_clock(89 * DAY - 20 * 60 - 2 * HOUR);
     sweep_until_complete(&app).await;
-    oauth::open_consent(&app, &oauth::authorize_query(&app, &kept, &Pkce::new(93), &[])).await;
+    oauth::open_consent(
+        &app,
+        &oauth::authorize_query(&app, &kept, &Pkce::new(93), &[]),
+    )
+    .await;
     let (status, _) = oauth::refresh(&app, &kept, tokens["refresh_token"].as_str().unwrap()).await;
     assert_eq!(status, 400, "the grant lives 30 days, not the client's 90");
     app.host.advance_clock(2 * DAY);
     sweep_until_complete(&app).await;
     let resp = app
-        .get(&format!("/authorize?{}", oauth::authorize_query(&app, &kept, &Pkce::new(94), &[])))
+        .get(&format!(
+            "/authorize?{}",
+            oauth::authorize_query(&app, &kept, &Pkce::new(94), &[])
+        ))
         .await;
     assert_eq!(resp.status(), 400);
-    assert!(!app.host.kv_snapshot().contains_key(&format!("cl:{}", kept.id)));
+    assert!(
+        !app.host
+            .kv_snapshot()
+            .contains_key(&format!("cl:{}", kept.id))
+    );
 }

@@ -8,6 +8,7 @@
 //! enforcement, and one `default` key-value store persisted in SQLite. Behaviour it does
 //! not share with Spin is a bug here.
 
+pub mod clock;
 pub mod compose;
 pub mod engine;
 pub mod kv;
@@ -16,11 +17,10 @@ pub mod outbound;
 pub mod routes;
 pub mod runtime_config;
 pub mod server;
-pub mod clock;
 pub mod spin_host;
-pub mod wasi_keyvalue;
 pub mod state;
 pub mod variables;
+pub mod wasi_keyvalue;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -294,7 +294,12 @@ impl Host {
     /// working: a sweep runs after its response), for at most `limit`; whether none is.
     pub async fn settle(&self, limit: std::time::Duration) -> bool {
         let deadline = std::time::Instant::now() + limit;
-        while self.runtime.running.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+        while self
+            .runtime
+            .running
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0
+        {
             if std::time::Instant::now() >= deadline {
                 return false;
             }

@@ -88,7 +88,9 @@ impl store::HostBucket for RequestState {
         cursor: Option<String>,
     ) -> Result<store::KeyResponse, store::Error> {
         if cursor.is_some() {
-            return Err(store::Error::Other("list_keys: cursor not supported".into()));
+            return Err(store::Error::Other(
+                "list_keys: cursor not supported".into(),
+            ));
         }
         let label = self.bucket_label(&bucket)?;
         let keys = self.kv.get_keys(&label).map_err(other)?;
@@ -113,7 +115,10 @@ impl atomics::Host for RequestState {
     }
 
     fn swap(&mut self, cas: Resource<NoCas>, _value: Vec<u8>) -> Result<(), atomics::CasError> {
-        match *self.table.get(&cas).map_err(|e| atomics::CasError::StoreError(other(e)))? {}
+        match *self
+            .table
+            .get(&cas)
+            .map_err(|e| atomics::CasError::StoreError(other(e)))? {}
     }
 }
 

@@ -12,7 +12,11 @@ pub fn plant(host: &Host, slots: &[Vec<(String, Vec<u8>)>], expires_at: u64) {
     let kv = host.kv();
     let bucket = expiry::bucket_of(expires_at);
     let last = kv
-        .increment(DEFAULT_STORE, &keys::expiry_count(bucket), slots.len() as i64)
+        .increment(
+            DEFAULT_STORE,
+            &keys::expiry_count(bucket),
+            slots.len() as i64,
+        )
         .unwrap();
     let first = last - slots.len() as i64 + 1;
     let mut batch: Vec<(String, Vec<u8>)> = Vec::new();
@@ -24,7 +28,8 @@ pub fn plant(host: &Host, slots: &[Vec<(String, Vec<u8>)>], expires_at: u64) {
         ));
         batch.extend(records.iter().cloned());
         if batch.len() >= 2_000 {
-            kv.set_many(DEFAULT_STORE, &std::mem::take(&mut batch)).unwrap();
+            kv.set_many(DEFAULT_STORE, &std::mem::take(&mut batch))
+                .unwrap();
         }
     }
     if !batch.is_empty() {
@@ -46,6 +51,10 @@ pub fn make_sweep_due(host: &Host) {
         .map(|bytes| serde_json::from_slice(&bytes).unwrap())
         .unwrap_or_else(|| serde_json::json!({}));
     schedule["exp"] = 0.into();
-    kv.set(DEFAULT_STORE, keys::SWEEP, &serde_json::to_vec(&schedule).unwrap())
-        .unwrap();
+    kv.set(
+        DEFAULT_STORE,
+        keys::SWEEP,
+        &serde_json::to_vec(&schedule).unwrap(),
+    )
+    .unwrap();
 }

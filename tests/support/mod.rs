@@ -78,7 +78,11 @@ struct NoListings(Arc<test_host::kv::KvBackend>);
 impl Drop for NoListings {
     fn drop(&mut self) {
         if !std::thread::panicking() {
-            assert_eq!(self.0.stats().listings, 0, "a request listed the store's keys");
+            assert_eq!(
+                self.0.stats().listings,
+                0,
+                "a request listed the store's keys"
+            );
         }
     }
 }

@@ -75,7 +75,10 @@ pub fn renew<T: Serialize>(
 /// atomics keeps working; in an outage, the record's own write fails right after.
 pub fn index(kv: &impl Kv, keys: &[&str], expires_at: u64) {
     if let Err(e) = expiry::track(kv, keys, expires_at) {
-        eprintln!("expiry index: {e}; the sweep will not find {}", keys.join(", "));
+        eprintln!(
+            "expiry index: {e}; the sweep will not find {}",
+            keys.join(", ")
+        );
     }
 }
 

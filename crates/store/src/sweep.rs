@@ -79,7 +79,12 @@ pub fn run_if_due(kv: &impl Kv, now: u64) -> Result<Option<Report>, Error> {
         return Ok(None);
     }
     let cursor = schedule
-        .and_then(|s| s.bucket.map(|bucket| Cursor { bucket, slot: s.slot }))
+        .and_then(|s| {
+            s.bucket.map(|bucket| Cursor {
+                bucket,
+                slot: s.slot,
+            })
+        })
         .unwrap_or(Cursor {
             bucket: expiry::bucket_of(now).saturating_sub(FIRST_LOOKBACK_BUCKETS),
             slot: 1,
@@ -244,7 +249,14 @@ mod tests {
         assert_eq!(reports.iter().map(|r| r.removed).sum::<usize>(), 3);
         assert_eq!(
             left(&kv),
-            ["cfg:clerk-jwks", "cfg:sweep", "cl:new", "gr:corrupt", "xn:110", "xs:110:1"]
+            [
+                "cfg:clerk-jwks",
+                "cfg:sweep",
+                "cl:new",
+                "gr:corrupt",
+                "xn:110",
+                "xs:110:1"
+            ]
         );
         assert!(reports.iter().all(|r| r.calls <= MAX_CALLS));
         // The live client's bucket goes once it closes.

@@ -253,12 +253,18 @@ mod tests {
         assert_eq!(kv.increment("default", "n", 2).unwrap(), 3);
         // Spin's SQLite backend keeps a counter as 8 little-endian bytes.
         assert_eq!(kv.get("default", "n").unwrap().unwrap(), 3i64.to_le_bytes());
-        let entries = vec![("a".to_owned(), b"1".to_vec()), ("b".to_owned(), b"2".to_vec())];
+        let entries = vec![
+            ("a".to_owned(), b"1".to_vec()),
+            ("b".to_owned(), b"2".to_vec()),
+        ];
         kv.set_many("default", &entries).unwrap();
         let keys = ["a".to_owned(), "b".to_owned(), "c".to_owned()];
         assert_eq!(
             kv.get_many("default", &keys).unwrap(),
-            vec![("a".to_owned(), Some(b"1".to_vec())), ("b".to_owned(), Some(b"2".to_vec()))]
+            vec![
+                ("a".to_owned(), Some(b"1".to_vec())),
+                ("b".to_owned(), Some(b"2".to_vec()))
+            ]
         );
         kv.delete_many("default", &keys).unwrap();
         assert_eq!(kv.get("default", "a").unwrap(), None);

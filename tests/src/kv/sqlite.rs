@@ -145,7 +145,9 @@ impl SqliteStore {
     pub fn delete_many(&self, store: &str, keys: &[String]) -> rusqlite::Result<()> {
         let keys = Rc::new(keys.iter().cloned().map(Value::from).collect::<Vec<_>>());
         self.conn()
-            .prepare_cached("DELETE FROM spin_key_value WHERE store = :name AND key IN rarray(:keys)")?
+            .prepare_cached(
+                "DELETE FROM spin_key_value WHERE store = :name AND key IN rarray(:keys)",
+            )?
             .execute(named_params! {":name": store, ":keys": keys})
             .map(drop)
     }
