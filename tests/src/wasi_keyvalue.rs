@@ -38,7 +38,7 @@ impl RequestState {
 }
 
 impl store::Host for RequestState {
-    fn open(&mut self, identifier: String) -> Result<Resource<OpenBucket>, store::Error> {
+    async fn open(&mut self, identifier: String) -> Result<Resource<OpenBucket>, store::Error> {
         if !self.component.key_value_stores.contains(&identifier) {
             return Err(store::Error::AccessDenied);
         }
@@ -52,41 +52,54 @@ impl store::Host for RequestState {
 }
 
 impl store::HostBucket for RequestState {
-    fn get(
+    async fn get(
         &mut self,
         bucket: Resource<OpenBucket>,
         key: String,
     ) -> Result<Option<Vec<u8>>, store::Error> {
+        crate::spin_host::kv_yield().await;
         let label = self.bucket_label(&bucket)?;
         self.kv.get(&label, &key).map_err(other)
     }
 
-    fn set(
+    async fn set(
         &mut self,
         bucket: Resource<OpenBucket>,
         key: String,
         value: Vec<u8>,
     ) -> Result<(), store::Error> {
+        crate::spin_host::kv_yield().await;
         let label = self.bucket_label(&bucket)?;
         self.kv.set(&label, &key, &value).map_err(other)
     }
 
-    fn delete(&mut self, bucket: Resource<OpenBucket>, key: String) -> Result<(), store::Error> {
+    async fn delete(
+        &mut self,
+        bucket: Resource<OpenBucket>,
+        key: String,
+    ) -> Result<(), store::Error> {
+        crate::spin_host::kv_yield().await;
         let label = self.bucket_label(&bucket)?;
         self.kv.delete(&label, &key).map_err(other)
     }
 
-    fn exists(&mut self, bucket: Resource<OpenBucket>, key: String) -> Result<bool, store::Error> {
+    async fn exists(
+        &mut self,
+        bucket: Resource<OpenBucket>,
+        key: String,
+    ) -> Result<bool, store::Error> {
+        crate::spin_host::kv_yield().await;
         let label = self.bucket_label(&bucket)?;
         self.kv.exists(&label, &key).map_err(other)
     }
 
     /// As Spin 4.0.2: every key at once, and any cursor refused.
-    fn list_keys(
+    async fn list_keys(
         &mut self,
         bucket: Resource<OpenBucket>,
         cursor: Option<String>,
     ) -> Result<store::KeyResponse, store::Error> {
+        crate::spin_host::kv_yield().await;
         if cursor.is_some() {
             return Err(store::Error::Other(
                 "list_keys: cursor not supported".into(),
@@ -97,24 +110,29 @@ impl store::HostBucket for RequestState {
         Ok(store::KeyResponse { keys, cursor: None })
     }
 
-    fn drop(&mut self, bucket: Resource<OpenBucket>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, bucket: Resource<OpenBucket>) -> wasmtime::Result<()> {
         self.table.delete(bucket)?;
         Ok(())
     }
 }
 
 impl atomics::Host for RequestState {
-    fn increment(
+    async fn increment(
         &mut self,
         bucket: Resource<OpenBucket>,
         key: String,
         delta: i64,
     ) -> Result<i64, store::Error> {
+        crate::spin_host::kv_yield().await;
         let label = self.bucket_label(&bucket)?;
         self.kv.increment(&label, &key, delta).map_err(other)
     }
 
-    fn swap(&mut self, cas: Resource<NoCas>, _value: Vec<u8>) -> Result<(), atomics::CasError> {
+    async fn swap(
+        &mut self,
+        cas: Resource<NoCas>,
+        _value: Vec<u8>,
+    ) -> Result<(), atomics::CasError> {
         match *self
             .table
             .get(&cas)
@@ -123,7 +141,7 @@ impl atomics::Host for RequestState {
 }
 
 impl atomics::HostCas for RequestState {
-    fn new(
+    async fn new(
         &mut self,
         _bucket: Resource<OpenBucket>,
         _key: String,
@@ -133,40 +151,43 @@ impl atomics::HostCas for RequestState {
         ))
     }
 
-    fn current(&mut self, cas: Resource<NoCas>) -> Result<Option<Vec<u8>>, store::Error> {
+    async fn current(&mut self, cas: Resource<NoCas>) -> Result<Option<Vec<u8>>, store::Error> {
         match *self.table.get(&cas).map_err(other)? {}
     }
 
-    fn drop(&mut self, cas: Resource<NoCas>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, cas: Resource<NoCas>) -> wasmtime::Result<()> {
         self.table.delete(cas)?;
         Ok(())
     }
 }
 
 impl batch::Host for RequestState {
-    fn get_many(
+    async fn get_many(
         &mut self,
         bucket: Resource<OpenBucket>,
         keys: Vec<String>,
     ) -> Result<Vec<(String, Option<Vec<u8>>)>, store::Error> {
+        crate::spin_host::kv_yield().await;
         let label = self.bucket_label(&bucket)?;
         self.kv.get_many(&label, &keys).map_err(other)
     }
 
-    fn set_many(
+    async fn set_many(
         &mut self,
         bucket: Resource<OpenBucket>,
         key_values: Vec<(String, Vec<u8>)>,
     ) -> Result<(), store::Error> {
+        crate::spin_host::kv_yield().await;
         let label = self.bucket_label(&bucket)?;
         self.kv.set_many(&label, &key_values).map_err(other)
     }
 
-    fn delete_many(
+    async fn delete_many(
         &mut self,
         bucket: Resource<OpenBucket>,
         keys: Vec<String>,
     ) -> Result<(), store::Error> {
+        crate::spin_host::kv_yield().await;
         let label = self.bucket_label(&bucket)?;
         self.kv.delete_many(&label, &keys).map_err(other)
     }
