@@ -271,6 +271,7 @@ async fn register(app: &App, redirect: &str) -> Result<oauth::Client, Value> {
         .unwrap();
     let status = resp.status();
     let body: Value = resp.json().await.unwrap();
+    oauth::settle(app).await;
     if status == 201 {
         Ok(oauth::Client {
             id: body["client_id"].as_str().unwrap().to_owned(),

@@ -274,6 +274,27 @@ fn vendored_wit_matches_spin_sdk() {
             "tests/wit/spin.wit differs from spin-sdk's {file}"
         );
     }
+    for file in [
+        "atomic.wit",
+        "batch.wit",
+        "store.wit",
+        "watch.wit",
+        "world.wit",
+    ] {
+        let upstream =
+            std::fs::read_to_string(sdk_dir.join("wit/deps/keyvalue-2024-10-17").join(file))
+                .unwrap();
+        let vendored = std::fs::read_to_string(
+            support::project_root()
+                .join("tests/wit/deps/keyvalue")
+                .join(file),
+        )
+        .unwrap();
+        assert_eq!(
+            vendored, upstream,
+            "tests/wit/deps/keyvalue/{file} differs from spin-sdk's"
+        );
+    }
 }
 
 /// The relay component, whose `test:probe/greet` import the probe satisfies.

@@ -340,37 +340,63 @@ async fn a_tools_question_streamed_by_one_instance_is_answered_through_the_other
     );
 }
 
+/// The host clock two hours on, plus a minute.
+fn exp_after_two_hours(app: &App) -> u64 {
+    app.host.now() + 2 * 3600 + 60
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sweeps_running_on_both_instances_at_once_delete_only_expired_records() {
-    let (redis, a, b) = two_instances().await;
+    let (_redis, a, b) = two_instances().await;
     let (client, tokens) = oauth::sign_in_locally(&a, 67, "nia").await;
-    let expired: Vec<String> = (0..40)
-        .flat_map(|i| ["co", "gr", "si", "cl", "cm"].map(|p| format!("{p}:expired{i}")))
+    assert!(a.host.settle(std::time::Duration::from_secs(10)).await);
+    let exp = a.host.now() + 60;
+    let slots: Vec<Vec<(String, Vec<u8>)>> = (0..400)
+        .map(|i| {
+            ["co", "gr", "si", "cl", "cm", "ms", "ma"]
+                .map(|p| (format!("{p}:expired{i}"), support::fill::body(exp)))
+                .to_vec()
+        })
         .collect();
-    for key in &expired {
-        redis.command(&["SET", key, r#"{"exp":1,"x":1}"#]).unwrap();
-    }
-    redis
-        .command(&["SET", "cfg:sweep", r#"{"exp":1}"#])
-        .unwrap();
+    support::fill::plant(&a.host, &slots, exp);
+    let expired: Vec<&String> = slots.iter().flatten().map(|(k, _)| k).collect();
+    // What is still live once the clocks have moved on (the sign-in's code is not).
+    let still_live = |value: &[u8]| {
+        serde_json::from_slice::<serde_json::Value>(value)
+            .ok()
+            .and_then(|record| record["exp"].as_u64())
+            .is_none_or(|exp| exp > exp_after_two_hours(&a))
+    };
     let live_before: std::collections::BTreeSet<String> = a
         .host
         .kv_snapshot()
-        .into_keys()
-        .filter(|k| !k.contains("expired") && k != "cfg:sweep")
+        .into_iter()
+        .filter(|(k, v)| {
+            !k.contains("expired") && !k.starts_with("x") && k != "cfg:sweep" && still_live(v)
+        })
+        .map(|(k, _)| k)
         .collect();
-
-    // Both instances find the sweep due at once (each registration runs it).
-    let (one, two) = tokio::join!(oauth::register_public(&a), oauth::register_public(&b));
+    // Both instances' clocks move on, and both find the sweep due at once.
+    a.host.advance_clock(2 * 3600);
+    b.host.advance_clock(2 * 3600);
+    let mut registered = Vec::new();
+    for _ in 0..40 {
+        support::fill::make_sweep_due(&a.host);
+        let (one, two) = tokio::join!(oauth::register_public(&a), oauth::register_public(&b));
+        registered.extend([one, two]);
+        for app in [&a, &b] {
+            assert!(app.host.settle(std::time::Duration::from_secs(10)).await);
+        }
+    }
     let after = a.host.kv_snapshot();
-    for key in &expired {
+    for key in expired {
         assert!(!after.contains_key(key), "{key} survived both sweeps");
     }
     for key in &live_before {
         assert!(after.contains_key(key), "{key} was swept while live");
     }
-    for registered in [one, two] {
-        assert!(after.contains_key(&format!("cl:{}", registered.id)));
+    for client in registered {
+        assert!(after.contains_key(&format!("cl:{}", client.id)));
     }
     // Everything live still works.
     let (status, body) =

@@ -136,12 +136,14 @@ async fn an_issued_token_is_accepted_and_a_session_call_reads_twice_and_writes_n
         "a freshly issued token must be accepted at once"
     );
     assert!(resp.headers().get("www-authenticate").is_none());
-    // The grant is read; the new session is written.
+    // The grant is read; the new session is indexed for the sweep (an increment and
+    // a slot) and written.
     assert_eq!(
         app.host.kv_stats(),
         test_host::kv::KvStats {
             reads: 1,
-            writes: 1
+            writes: 3,
+            listings: 0,
         }
     );
     let session = resp.headers()["mcp-session-id"]
@@ -162,7 +164,8 @@ async fn an_issued_token_is_accepted_and_a_session_call_reads_twice_and_writes_n
         app.host.kv_stats(),
         test_host::kv::KvStats {
             reads: 2,
-            writes: 0
+            writes: 0,
+            listings: 0,
         }
     );
 }
@@ -710,7 +713,8 @@ async fn a_stateless_tool_call_reads_the_grant_once_and_writes_nothing() {
         app.host.kv_stats(),
         test_host::kv::KvStats {
             reads: 1,
-            writes: 0
+            writes: 0,
+            listings: 0,
         }
     );
 
@@ -882,7 +886,8 @@ async fn input_required_rounds_carry_answers_in_a_state_bound_to_user_and_tool()
         app.host.kv_stats(),
         test_host::kv::KvStats {
             reads: 2,
-            writes: 0
+            writes: 0,
+            listings: 0,
         }
     );
     assert_eq!(second["result"]["resultType"], "input_required", "{second}");

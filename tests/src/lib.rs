@@ -8,6 +8,7 @@
 //! enforcement, and one `default` key-value store persisted in SQLite. Behaviour it does
 //! not share with Spin is a bug here.
 
+pub mod clock;
 pub mod compose;
 pub mod engine;
 pub mod kv;
@@ -19,6 +20,7 @@ pub mod server;
 pub mod spin_host;
 pub mod state;
 pub mod variables;
+pub mod wasi_keyvalue;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -242,6 +244,8 @@ impl Host {
                 &config.kv_path,
                 &config.runtime_config.key_value_stores,
             )?),
+            clock: Arc::default(),
+            running: Arc::default(),
         });
         let server = Server::start(app.clone(), config.listen).await?;
         Ok(Self {
@@ -286,6 +290,41 @@ impl Host {
         self.runtime.kv.set_refusing(refusing);
     }
 
+    /// Waits until no component instance is running (one that answered may still be
+    /// working: a sweep runs after its response), for at most `limit`; whether none is.
+    pub async fn settle(&self, limit: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        while self
+            .runtime
+            .running
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0
+        {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        true
+    }
+
+    /// Moves the components' wall clock `secs` ahead, so records expire without the
+    /// test waiting for them.
+    pub fn advance_clock(&self, secs: u64) {
+        self.runtime.clock.advance(secs);
+    }
+
+    /// The time the components see, in seconds since the Unix epoch.
+    pub fn now(&self) -> u64 {
+        self.runtime.clock.now_secs()
+    }
+
+    /// The store the components share, for tests that fill or inspect it directly
+    /// (its calls count in [`Host::kv_stats`]).
+    pub fn kv(&self) -> &Arc<KvBackend> {
+        &self.runtime.kv
+    }
+
     pub fn reset_kv_stats(&self) {
         self.runtime.kv.reset_stats();
     }
@@ -306,7 +345,11 @@ impl Host {
         for _ in 0..rounds {
             let mut store = wasmtime::Store::new(
                 loaded.pre.engine(),
-                RequestState::new(loaded.config.clone(), self.runtime.kv.clone()),
+                RequestState::new(
+                    loaded.config.clone(),
+                    self.runtime.kv.clone(),
+                    self.runtime.clock.clone(),
+                ),
             );
             store.set_epoch_deadline(engine::EPOCH_DEADLINE);
             loaded.pre.instantiate_async(&mut store).await?;

@@ -36,6 +36,26 @@ pub struct AppRuntime {
     pub router: Router,
     pub components: HashMap<String, LoadedComponent>,
     pub kv: Arc<KvBackend>,
+    pub clock: Arc<crate::clock::HostClock>,
+    /// Component instances still running, including those that already answered and
+    /// work on (a sweep after the response, a stream).
+    pub running: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts one running instance for as long as it lives.
+struct Running(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Running {
+    fn start(count: &Arc<std::sync::atomic::AtomicUsize>) -> Self {
+        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl AppRuntime {
@@ -61,7 +81,8 @@ impl AppRuntime {
             return plain(StatusCode::BAD_REQUEST, "missing Host header");
         };
         add_spin_headers(&mut req, &host, &route, client);
-        match run_component(component, self.kv.clone(), req).await {
+        let running = Running::start(&self.running);
+        match run_component(component, self.kv.clone(), self.clock.clone(), running, req).await {
             Ok(response) => response,
             Err(e) => {
                 eprintln!("component {:?} failed: {e:?}", route.component);
@@ -103,11 +124,13 @@ fn add_spin_headers(
 async fn run_component(
     component: &LoadedComponent,
     kv: Arc<KvBackend>,
+    clock: Arc<crate::clock::HostClock>,
+    running: Running,
     req: Request<Incoming>,
 ) -> anyhow::Result<Response<Body>> {
     let mut store = Store::new(
         component.pre.engine(),
-        RequestState::new(component.config.clone(), kv),
+        RequestState::new(component.config.clone(), kv, clock),
     );
     store.set_epoch_deadline(crate::engine::EPOCH_DEADLINE);
     let (sender, receiver) = tokio::sync::oneshot::channel();
@@ -120,6 +143,7 @@ async fn run_component(
     // The guest keeps running after it has sent the response head, writing the body
     // (SSE) while the client reads it; so it runs in its own task.
     let task = tokio::spawn(async move {
+        let _running = running;
         let proxy = pre.instantiate_async(&mut store).await?;
         proxy
             .wasi_http_incoming_handler()

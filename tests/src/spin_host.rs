@@ -1,5 +1,6 @@
 //! The Spin host interfaces (`fermyon:spin/key-value`, `fermyon:spin/variables`) over
-//! this host's store and variables, from the WIT that ships in spin-sdk (`tests/wit/`).
+//! this host's store and variables, from the WIT that ships in spin-sdk (`tests/wit/`);
+//! `wasi:keyvalue` is implemented in `wasi_keyvalue.rs`.
 
 use wasmtime::component::Resource;
 
@@ -9,8 +10,23 @@ use crate::variables::LookupError;
 wasmtime::component::bindgen!({
     path: "wit",
     world: "host",
-    with: { "fermyon:spin/key-value.store": OpenStore },
+    with: {
+        "fermyon:spin/key-value.store": OpenStore,
+        "wasi:keyvalue/store.bucket": crate::wasi_keyvalue::OpenBucket,
+        "wasi:keyvalue/atomics.cas": crate::wasi_keyvalue::NoCas,
+    },
+    // Spin's host calls are async: an instance waiting on the store yields, so the
+    // task serving its connection can send a response the instance has already handed
+    // over (a sweep runs after its answer). The store calls here block, so each first
+    // yields (`kv_yield`), which gives that task its turn.
+    imports: { default: async },
 });
+
+/// Lets the other tasks of this worker run before a store call blocks it, as waiting
+/// on Spin's asynchronous store would.
+pub async fn kv_yield() {
+    tokio::task::yield_now().await;
+}
 
 use fermyon::spin::{key_value, variables};
 
@@ -34,7 +50,7 @@ fn refused() -> key_value::Error {
 impl key_value::Host for RequestState {}
 
 impl key_value::HostStore for RequestState {
-    fn open(&mut self, label: String) -> Result<Resource<OpenStore>, key_value::Error> {
+    async fn open(&mut self, label: String) -> Result<Resource<OpenStore>, key_value::Error> {
         // Spin checks the component's grant first, then whether the store exists.
         if !self.component.key_value_stores.contains(&label) {
             return Err(key_value::Error::AccessDenied);
@@ -47,11 +63,12 @@ impl key_value::HostStore for RequestState {
             .map_err(|_| key_value::Error::StoreTableFull)
     }
 
-    fn get(
+    async fn get(
         &mut self,
         store: Resource<OpenStore>,
         key: String,
     ) -> Result<Option<Vec<u8>>, key_value::Error> {
+        crate::spin_host::kv_yield().await;
         if self.kv.refusing() {
             return Err(refused());
         }
@@ -59,12 +76,13 @@ impl key_value::HostStore for RequestState {
         self.kv.get(label, &key).map_err(other)
     }
 
-    fn set(
+    async fn set(
         &mut self,
         store: Resource<OpenStore>,
         key: String,
         value: Vec<u8>,
     ) -> Result<(), key_value::Error> {
+        crate::spin_host::kv_yield().await;
         if self.kv.refusing() {
             return Err(refused());
         }
@@ -72,7 +90,12 @@ impl key_value::HostStore for RequestState {
         self.kv.set(label, &key, &value).map_err(other)
     }
 
-    fn delete(&mut self, store: Resource<OpenStore>, key: String) -> Result<(), key_value::Error> {
+    async fn delete(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> Result<(), key_value::Error> {
+        crate::spin_host::kv_yield().await;
         if self.kv.refusing() {
             return Err(refused());
         }
@@ -80,11 +103,12 @@ impl key_value::HostStore for RequestState {
         self.kv.delete(label, &key).map_err(other)
     }
 
-    fn exists(
+    async fn exists(
         &mut self,
         store: Resource<OpenStore>,
         key: String,
     ) -> Result<bool, key_value::Error> {
+        crate::spin_host::kv_yield().await;
         if self.kv.refusing() {
             return Err(refused());
         }
@@ -92,7 +116,11 @@ impl key_value::HostStore for RequestState {
         self.kv.exists(label, &key).map_err(other)
     }
 
-    fn get_keys(&mut self, store: Resource<OpenStore>) -> Result<Vec<String>, key_value::Error> {
+    async fn get_keys(
+        &mut self,
+        store: Resource<OpenStore>,
+    ) -> Result<Vec<String>, key_value::Error> {
+        crate::spin_host::kv_yield().await;
         if self.kv.refusing() {
             return Err(refused());
         }
@@ -100,14 +128,14 @@ impl key_value::HostStore for RequestState {
         self.kv.get_keys(label).map_err(other)
     }
 
-    fn drop(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<()> {
         self.table.delete(store)?;
         Ok(())
     }
 }
 
 impl variables::Host for RequestState {
-    fn get(&mut self, name: String) -> Result<String, variables::Error> {
+    async fn get(&mut self, name: String) -> Result<String, variables::Error> {
         self.component.variables.get(&name).map_err(|e| match e {
             LookupError::InvalidName(m) => variables::Error::InvalidName(m),
             LookupError::Undefined(m) => variables::Error::Undefined(m),

@@ -7,6 +7,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::clock::{HostClock, WallClock};
 use crate::kv::KvBackend;
 use crate::outbound::AllowedHosts;
 use crate::variables::ComponentVariables;
@@ -30,8 +31,12 @@ pub struct RequestState {
 }
 
 impl RequestState {
-    pub fn new(component: Arc<ComponentConfig>, kv: Arc<KvBackend>) -> Self {
-        let wasi = WasiCtx::builder().inherit_stdout().inherit_stderr().build();
+    pub fn new(component: Arc<ComponentConfig>, kv: Arc<KvBackend>, clock: Arc<HostClock>) -> Self {
+        let wasi = WasiCtx::builder()
+            .inherit_stdout()
+            .inherit_stderr()
+            .wall_clock(WallClock(clock))
+            .build();
         let hooks = OutboundHooks {
             component: component.clone(),
         };

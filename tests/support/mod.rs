@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each suite uses a different subset
 
 pub mod clerk;
+pub mod fill;
 pub mod oauth;
 pub mod redis;
 
@@ -67,6 +68,23 @@ pub struct App {
     pub public_base: String,
     pub client: reqwest::Client,
     pub dir: Arc<tempfile::TempDir>,
+    _no_listings: NoListings,
+}
+
+/// Fails the test when the app is dropped if any request listed the store's keys: no
+/// request path may, since a listing's cost grows with the store (see `store::sweep`).
+struct NoListings(Arc<test_host::kv::KvBackend>);
+
+impl Drop for NoListings {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert_eq!(
+                self.0.stats().listings,
+                0,
+                "a request listed the store's keys"
+            );
+        }
+    }
 }
 
 impl App {
@@ -118,6 +136,7 @@ impl App {
             .find(|(name, _)| *name == "base_url")
             .map_or_else(|| host.url(), |(_, value)| (*value).to_owned());
         Self {
+            _no_listings: NoListings(host.kv().clone()),
             host,
             public_base,
             client,

@@ -49,10 +49,20 @@ pub async fn register_public(app: &App) -> Client {
         .json()
         .await
         .unwrap();
+    settle(app).await;
     Client {
         id: reg["client_id"].as_str().unwrap().to_owned(),
         secret: None,
     }
+}
+
+/// Waits for the instances still at work after answering: registration and the consent
+/// page sweep after their answer, so a test reading the store waits for that first.
+pub async fn settle(app: &App) {
+    assert!(
+        app.host.settle(std::time::Duration::from_secs(30)).await,
+        "a component kept running"
+    );
 }
 
 /// The authorization request's query for `client`, with `overrides` replacing or adding
@@ -100,6 +110,7 @@ pub async fn open_consent(app: &App, query: &str) -> ConsentForm {
     let set_cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
     let html = resp.text().await.unwrap();
+    settle(app).await;
     let ticket = html
         .split("name=\"ticket\" value=\"")
         .nth(1)

@@ -11,7 +11,8 @@ use spin_sdk::http::{IncomingRequest, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
 /// The request is read here, with its endpoint's cap on the body, and every answer
-/// leaves through `platform::stream::send`: with `Content-Length`, in one write.
+/// leaves through `platform::stream::send`: with `Content-Length`, in one write. A
+/// sweep that is due runs after that, while the client already has its answer.
 #[http_component]
 fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
     let endpoint = Endpoint::of(&request::path(&incoming));
@@ -29,7 +30,11 @@ fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
     if endpoint.cross_origin() {
         cors::apply(&mut response, Allow::AnyOrigin);
     }
+    let sweeps = endpoint.sweeps() && routes::sweep::follows(*response.status());
     platform::stream::send(out, response);
+    if sweeps {
+        routes::sweep::if_due();
+    }
 }
 
 /// What a path is: its body limit, the shape of its errors, whether other origins
@@ -75,6 +80,11 @@ impl Endpoint {
         matches!(self, Self::Metadata | Self::Register)
     }
 
+    /// Cold endpoints, which carry the sweep of expired records.
+    fn sweeps(self) -> bool {
+        matches!(self, Self::Register | Self::Authorize)
+    }
+
     fn is_preflight(self, req: &Request) -> bool {
         self.cross_origin() && cors::is_preflight(req)
     }
@@ -107,8 +117,8 @@ fn route(req: &Request) -> Response {
             routes::metadata::protected_resource(req)
         }
         "/.well-known/oauth-authorization-server" => routes::metadata::authorization_server(req),
-        "/register" => routes::sweep::after(routes::register::handle(req)),
-        "/authorize" => routes::sweep::after(routes::authorize::handle(req)),
+        "/register" => routes::register::handle(req),
+        "/authorize" => routes::authorize::handle(req),
         "/callback" => routes::callback::handle(req),
         "/" => routes::home::handle(req),
         "/favicon.ico" => routes::home::favicon(req),

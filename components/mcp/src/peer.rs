@@ -74,7 +74,7 @@ impl Peer for SessionPeer<'_> {
                 error: None,
             },
         };
-        record::write(self.kv, &key, &pending).map_err(|e| failed(&e))?;
+        record::create(self.kv, &key, &pending).map_err(|e| failed(&e))?;
         let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
         if self.reply.event(&message).is_err() {
             let _ = self.kv.delete(&key);

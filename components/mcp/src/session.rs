@@ -67,7 +67,7 @@ pub fn open(kv: &SpinKv, record: SessionRecord, now: u64) -> Result<Secret, stor
         expires_at: now + LIFETIME_SECS,
         value: record,
     };
-    record::write(kv, &keys::mcp_session(&id.hash().to_string()), &stored)?;
+    record::create(kv, &keys::mcp_session(&id.hash().to_string()), &stored)?;
     Ok(id)
 }
 

@@ -117,6 +117,11 @@ impl Lifetimes {
         Ok(lifetimes)
     }
 
+    /// How long a client lives before its first code exchange: a sign-in, then its code.
+    pub fn provisional_client(&self) -> u64 {
+        self.sign_in + self.code
+    }
+
     /// Whether a client record expiring at `expires_at` should be renewed when used at
     /// `now`: only once a renewal interval has passed since it was last set.
     pub fn client_needs_renewal(&self, expires_at: u64, now: u64) -> bool {

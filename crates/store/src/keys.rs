@@ -83,7 +83,8 @@ pub fn upstream_lock(grant_id: &str) -> String {
     format!("{UPSTREAM_LOCK_PREFIX}{grant_id}")
 }
 
-/// Prefixes of the records that expire and that the sweep removes once they have.
+/// Prefixes of the records that expire and that the sweep removes once they have
+/// (`scripts/reclaim` removes the expired ones written before the expiry index).
 pub const EXPIRING_PREFIXES: [&str; 9] = [
     CLIENT_PREFIX,
     GRANT_PREFIX,
@@ -96,11 +97,28 @@ pub const EXPIRING_PREFIXES: [&str; 9] = [
     UPSTREAM_LOCK_PREFIX,
 ];
 
+/// The records kept for a grant under its id, removed with it by the sweep.
+pub fn grant_companions(grant_key: &str) -> Option<[String; 2]> {
+    let grant_id = grant_key.strip_prefix(GRANT_PREFIX)?;
+    Some([upstream_token(grant_id), upstream_lock(grant_id)])
+}
+
+/// How many slots expiry bucket `bucket` has handed out (a counter; see `expiry`).
+pub fn expiry_count(bucket: u64) -> String {
+    format!("xn:{bucket}")
+}
+
+/// One slot of an expiry bucket: the keys of records that expire in it.
+pub fn expiry_slot(bucket: u64, slot: i64) -> String {
+    format!("xs:{bucket}:{slot}")
+}
+
 /// A client described by a fetched Client ID Metadata Document, keyed by the SHA-256
 /// of its URL (`cm:` + hash; see [`client`]).
 pub const CLIENT_METADATA_PREFIX: &str = "cm:";
 
-/// When the next sweep of expired records is due (its `exp`).
+/// When the next sweep of expired records is due, and where in the expiry index it
+/// resumes.
 pub const SWEEP: &str = "cfg:sweep";
 
 /// Clerk's JWKS, cached so that a sign-in rarely needs an upstream call.

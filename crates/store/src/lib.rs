@@ -1,10 +1,12 @@
 //! Records in the key-value store all components share.
 //!
-//! Spin's store has no TTL and no compare-and-swap, so every record carries its own
-//! expiry ([`Expiring`]) and reads treat an expired record as absent. Keys are built only
-//! in [`keys`]; the layout is documented in `docs/kv-schema.md`.
+//! Spin's store has no TTL, so every record carries its own expiry ([`Expiring`]) and
+//! reads treat an expired record as absent; the [`expiry`] index lets the [`sweep`]
+//! find expired records without listing keys. Keys are built only in [`keys`]; the
+//! layout is documented in `docs/kv-schema.md`.
 
 pub mod error;
+pub mod expiry;
 pub mod keys;
 pub mod kv;
 pub mod record;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::{Error, Kv};
+use crate::{Error, Kv, expiry};
 
 /// A stored value and the Unix time (seconds) after which it no longer exists.
 ///
@@ -38,12 +38,48 @@ pub fn read<T: DeserializeOwned>(
     Ok(record.is_live(now).then_some(record))
 }
 
+/// Writes a record in place, its expiry unchanged or in the same expiry bucket (see
+/// [`renew`] otherwise, and [`create`] for a new one).
 pub fn write<T: Serialize>(kv: &impl Kv, key: &str, record: &Expiring<T>) -> Result<(), Error> {
     let bytes = serde_json::to_vec(record).map_err(|e| Error::Corrupt {
         key: key.to_owned(),
         reason: e.to_string(),
     })?;
     kv.set(key, &bytes)
+}
+
+/// Writes a new record and indexes it for the sweep (the index first).
+pub fn create<T: Serialize>(kv: &impl Kv, key: &str, record: &Expiring<T>) -> Result<(), Error> {
+    index(kv, &[key], record.expires_at);
+    write(kv, key, record)
+}
+
+/// Writes a record whose expiry moved from `previous_expiry`, indexing it again only
+/// if it moved to another bucket (so renewals within an hour cost no extra writes).
+pub fn renew<T: Serialize>(
+    kv: &impl Kv,
+    key: &str,
+    previous_expiry: u64,
+    record: &Expiring<T>,
+) -> Result<(), Error> {
+    if expiry::moves(previous_expiry, record.expires_at) {
+        index(kv, &[key], record.expires_at);
+    }
+    write(kv, key, record)
+}
+
+/// Indexes records written together that expire together, in one slot.
+///
+/// A failure is logged, not returned: the record is still written and read as usual,
+/// and only its reclaiming is lost (to `scripts/reclaim`). So a host whose store lacks
+/// atomics keeps working; in an outage, the record's own write fails right after.
+pub fn index(kv: &impl Kv, keys: &[&str], expires_at: u64) {
+    if let Err(e) = expiry::track(kv, keys, expires_at) {
+        eprintln!(
+            "expiry index: {e}; the sweep will not find {}",
+            keys.join(", ")
+        );
+    }
 }
 
 #[cfg(test)]
@@ -82,6 +118,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(kv.snapshot()["n:1"], br#"{"exp":7,"text":"x"}"#);
+    }
+
+    #[test]
+    fn new_records_are_indexed_and_renewals_only_when_their_bucket_moves() {
+        let kv = MemoryKv::new();
+        let mut record = Expiring {
+            expires_at: 3_601,
+            value: Note { text: "x".into() },
+        };
+        create(&kv, "n:1", &record).unwrap();
+        record.expires_at = 7_200;
+        renew(&kv, "n:1", 3_601, &record).unwrap();
+        record.expires_at = 7_201;
+        renew(&kv, "n:1", 7_200, &record).unwrap();
+        let stored = kv.snapshot();
+        let slots: Vec<(&str, &[u8])> = stored
+            .iter()
+            .filter(|(k, _)| k.starts_with("xs:"))
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
+            .collect();
+        assert_eq!(slots, [("xs:2:1", &b"n:1"[..]), ("xs:3:1", b"n:1")]);
     }
 
     #[test]

@@ -20,10 +20,14 @@ pub const DEFAULT_STORE: &str = "default";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KvStats {
-    /// `get`, `exists` and `get-keys` calls.
+    /// `get`, `exists`, `get-keys`/`list-keys` and `get-many` calls.
     pub reads: u64,
-    /// `set` and `delete` calls.
+    /// `set`, `delete`, `increment`, `set-many` and `delete-many` calls.
     pub writes: u64,
+    /// Key listings (`get-keys`, `list-keys`) since the host started, never reset: the
+    /// one operation whose cost grows with the store, counted apart so that tests can
+    /// assert no request path lists.
+    pub listings: u64,
 }
 
 enum Backend {
@@ -37,6 +41,7 @@ pub struct KvBackend {
     refusing: AtomicBool,
     reads: AtomicU64,
     writes: AtomicU64,
+    listings: AtomicU64,
 }
 
 fn text(e: impl std::fmt::Display) -> String {
@@ -71,6 +76,7 @@ impl KvBackend {
             refusing: AtomicBool::new(false),
             reads: AtomicU64::new(0),
             writes: AtomicU64::new(0),
+            listings: AtomicU64::new(0),
         })
     }
 
@@ -128,9 +134,49 @@ impl KvBackend {
 
     pub fn get_keys(&self, label: &str) -> Result<Vec<String>, String> {
         self.reads.fetch_add(1, Ordering::Relaxed);
+        self.listings.fetch_add(1, Ordering::Relaxed);
         match self.store(label)? {
             Backend::Sqlite(db) => db.get_keys(label).map_err(text),
             Backend::Redis(redis) => redis.get_keys(),
+        }
+    }
+
+    /// `wasi:keyvalue/atomics.increment`: adds `delta` to the counter at `key` (absent
+    /// counts as 0) in one atomic step, and returns the new value.
+    pub fn increment(&self, label: &str, key: &str, delta: i64) -> Result<i64, String> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        match self.store(label)? {
+            Backend::Sqlite(db) => db.increment(label, key, delta).map_err(text),
+            Backend::Redis(redis) => redis.increment(key, delta),
+        }
+    }
+
+    /// `wasi:keyvalue/batch.get-many`, as each Spin backend implements it.
+    pub fn get_many(
+        &self,
+        label: &str,
+        keys: &[String],
+    ) -> Result<Vec<(String, Option<Vec<u8>>)>, String> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        match self.store(label)? {
+            Backend::Sqlite(db) => db.get_many(label, keys).map_err(text),
+            Backend::Redis(redis) => redis.get_many(keys),
+        }
+    }
+
+    pub fn set_many(&self, label: &str, entries: &[(String, Vec<u8>)]) -> Result<(), String> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        match self.store(label)? {
+            Backend::Sqlite(db) => db.set_many(label, entries).map_err(text),
+            Backend::Redis(redis) => redis.set_many(entries),
+        }
+    }
+
+    pub fn delete_many(&self, label: &str, keys: &[String]) -> Result<(), String> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        match self.store(label)? {
+            Backend::Sqlite(db) => db.delete_many(label, keys).map_err(text),
+            Backend::Redis(redis) => redis.delete_many(keys),
         }
     }
 
@@ -147,6 +193,7 @@ impl KvBackend {
         KvStats {
             reads: self.reads.load(Ordering::Relaxed),
             writes: self.writes.load(Ordering::Relaxed),
+            listings: self.listings.load(Ordering::Relaxed),
         }
     }
 
@@ -176,7 +223,8 @@ mod tests {
                 kv.stats(),
                 KvStats {
                     reads: 0,
-                    writes: 5
+                    writes: 5,
+                    listings: 0,
                 }
             );
         }
@@ -189,10 +237,38 @@ mod tests {
             kv.stats(),
             KvStats {
                 reads: 4,
-                writes: 0
+                writes: 0,
+                listings: 1,
             }
         );
         assert!(!kv.is_defined("missing"));
         assert!(kv.get("missing", "k").is_err());
+    }
+
+    #[test]
+    fn counters_and_batches_on_sqlite_as_spin_stores_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = KvBackend::open(&dir.path().join("kv.db"), &BTreeMap::new()).unwrap();
+        assert_eq!(kv.increment("default", "n", 1).unwrap(), 1);
+        assert_eq!(kv.increment("default", "n", 2).unwrap(), 3);
+        // Spin's SQLite backend keeps a counter as 8 little-endian bytes.
+        assert_eq!(kv.get("default", "n").unwrap().unwrap(), 3i64.to_le_bytes());
+        let entries = vec![
+            ("a".to_owned(), b"1".to_vec()),
+            ("b".to_owned(), b"2".to_vec()),
+        ];
+        kv.set_many("default", &entries).unwrap();
+        let keys = ["a".to_owned(), "b".to_owned(), "c".to_owned()];
+        assert_eq!(
+            kv.get_many("default", &keys).unwrap(),
+            vec![
+                ("a".to_owned(), Some(b"1".to_vec())),
+                ("b".to_owned(), Some(b"2".to_vec()))
+            ]
+        );
+        kv.delete_many("default", &keys).unwrap();
+        assert_eq!(kv.get("default", "a").unwrap(), None);
+        assert_eq!(kv.get("default", "b").unwrap(), None);
+        assert!(kv.get("default", "n").unwrap().is_some());
     }
 }

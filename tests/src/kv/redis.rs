@@ -77,6 +77,32 @@ impl RedisStore {
         Ok(keys)
     }
 
+    /// `INCRBY`, as Spin's: Redis keeps the counter as its decimal text.
+    pub fn increment(&self, key: &str, delta: i64) -> Result<i64, String> {
+        self.with(|c| c.incr(key, delta))
+    }
+
+    /// As Spin 4.0.2's Redis backend sends it: `KEYS` with the keys as arguments (not
+    /// `MGET`), which Redis refuses for more than one key and answers with key names
+    /// for one. The project never calls it; this keeps the host from promising more.
+    pub fn get_many(&self, keys: &[String]) -> Result<Vec<(String, Option<Vec<u8>>)>, String> {
+        self.with(|c| {
+            redis::cmd("KEYS")
+                .arg(keys)
+                .query::<Vec<(String, Option<Vec<u8>>)>>(c)
+        })
+    }
+
+    /// `MSET`, as Spin's.
+    pub fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), String> {
+        self.with(|c| c.mset(entries))
+    }
+
+    /// One `DEL` with every key, as Spin's (so an empty list is Redis's error).
+    pub fn delete_many(&self, keys: &[String]) -> Result<(), String> {
+        self.with(|c| c.del(keys))
+    }
+
     pub fn snapshot(&self) -> Result<BTreeMap<String, Vec<u8>>, String> {
         let mut entries = BTreeMap::new();
         for key in self.get_keys()? {

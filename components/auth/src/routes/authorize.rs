@@ -298,7 +298,7 @@ fn start_clerk_sign_in(
         expires_at,
         value: ticket.clone(),
     };
-    record::write(
+    record::create(
         kv,
         &keys::sign_in(&SecretHash::of(id.expose()).to_string()),
         &transaction,

@@ -78,11 +78,16 @@ fn fetch_document(
     // sign-in through it could take; the code exchange renews it for `client_lifetime`
     // like any client in use, and a refetch never shortens what it already had.
     let lifetimes = config::lifetimes().map_err(internal)?;
-    let provisional = now + cache_secs.max(lifetimes.sign_in + lifetimes.code);
+    let provisional = now + cache_secs.max(lifetimes.provisional_client());
+    let previous_expiry = cached.map(|c| c.expires_at);
     let stored = Expiring {
-        expires_at: cached.map_or(provisional, |c| c.expires_at.max(provisional)),
+        expires_at: previous_expiry.map_or(provisional, |exp| exp.max(provisional)),
         value: client,
     };
-    record::write(kv, key, &stored).map_err(Failure::Store)?;
+    match previous_expiry {
+        Some(exp) => record::renew(kv, key, exp, &stored),
+        None => record::create(kv, key, &stored),
+    }
+    .map_err(Failure::Store)?;
     Ok(stored.value)
 }

@@ -86,18 +86,22 @@ impl PendingCode {
         })
     }
 
+    /// The grant and its code expire together until the code is exchanged, so they
+    /// share one slot of the expiry index.
     fn store(self, kv: &SpinKv) -> Result<(), Failure> {
         let expires_at = self.expires_at;
+        let grant_key = keys::grant(&self.grant_id);
+        let code_key = keys::code(&SecretHash::of(self.code.expose()).to_string());
+        record::index(kv, &[&grant_key, &code_key], expires_at);
         record::write(
             kv,
-            &keys::grant(&self.grant_id),
+            &grant_key,
             &Expiring {
                 expires_at,
                 value: self.grant,
             },
         )
         .map_err(Failure::Store)?;
-        let code_key = keys::code(&SecretHash::of(self.code.expose()).to_string());
         record::write(
             kv,
             &code_key,

@@ -51,15 +51,18 @@ fn register(registration: ClientRegistration) -> Result<Response, Failed> {
             &random::bytes::<32>().map_err(|e| e.to_string())?,
         )),
     };
-    let lifetime = config::lifetimes().map_err(|e| e.to_string())?.client;
+    let lifetimes = config::lifetimes().map_err(|e| e.to_string())?;
     let now = clock::now();
     let client = registration.into_record(now, secret.as_ref());
     let kv = SpinKv::open_default().map_err(Failed::Store)?;
+    // Provisional: registering costs the registrant nothing, so a client lives only as
+    // long as one sign-in through it could take, until its first code exchange renews
+    // it for `client_lifetime` (as a client from a metadata document).
     let stored = Expiring {
-        expires_at: now + lifetime,
+        expires_at: now + lifetimes.provisional_client(),
         value: client,
     };
-    record::write(&kv, &keys::client(&client_id), &stored).map_err(Failed::Store)?;
+    record::create(&kv, &keys::client(&client_id), &stored).map_err(Failed::Store)?;
     Ok(response::no_store_json(
         201,
         &stored.value.response(&client_id, secret.as_ref()),

@@ -1,30 +1,24 @@
-//! Housekeeping on cold paths: removes expired records at most hourly (see
-//! `store::sweep`). Registration and the consent page carry it, so token and MCP
-//! requests never pay for it; it rides only on requests that succeeded (a rejected one
-//! changes nothing) and never fails them.
+//! Housekeeping on cold paths: removes expired records (see `store::sweep`) after the
+//! answer has been handed to the host, so nobody waits for it. Registration and the
+//! consent page carry it, so token and MCP requests never pay for it; it rides only on
+//! requests that succeeded (a refused one changes nothing) and never fails them.
 
-use platform::{clock, kv::SpinKv, random};
-use spin_sdk::http::Response;
+use platform::{clock, kv::SpinKv};
 
-/// Sweeps if one is due and `response` is a success; returns `response` unchanged.
-pub fn after(response: Response) -> Response {
-    if (200..300).contains(response.status()) {
-        if_due();
-    }
-    response
+/// Whether a request that was answered with `status` should sweep.
+pub fn follows(status: u16) -> bool {
+    (200..300).contains(&status)
 }
 
-fn if_due() {
-    let result = SpinKv::open_default().and_then(|kv| {
-        // A random start, so that budget-limited sweeps reach every record in turn.
-        let start = random::bytes::<8>().map_or(0, u64::from_le_bytes) as usize;
-        store::sweep::run_if_due(&kv, clock::now(), start)
-    });
+/// Sweeps if one is due, logging what it did.
+pub fn if_due() {
+    let result = SpinKv::open_default().and_then(|kv| store::sweep::run_if_due(&kv, clock::now()));
     match result {
         Ok(Some(report)) => eprintln!(
-            "sweep: removed {} expired of {} records examined{}",
+            "sweep: removed {} expired records from {} index slots in {} store calls{}",
             report.removed,
-            report.examined,
+            report.slots,
+            report.calls,
             if report.complete {
                 ""
             } else {
@@ -32,6 +26,6 @@ fn if_due() {
             }
         ),
         Ok(None) => {}
-        Err(e) => eprintln!("sweep failed: {e}"),
+        Err(e) => eprintln!("sweep failed, retrying in an hour: {e}"),
     }
 }

@@ -95,9 +95,10 @@ fn authorization_code(
     let Some(mut grant) = record::read::<GrantRecord>(kv, &keys::grant(&grant_id), now)? else {
         return Err(Error::InvalidCode.into());
     };
+    let previous_expiry = grant.expires_at;
     grant.value.rotated_at = now;
     grant.expires_at = now + lifetimes.grant;
-    record::write(kv, &keys::grant(&grant_id), &grant)?;
+    record::renew(kv, &keys::grant(&grant_id), previous_expiry, &grant)?;
     respond(
         &grant.value,
         &grant_id,
@@ -136,10 +137,11 @@ fn refresh(
     let grant_id = presented.grant_id.to_owned();
     match grant.value.check_refresh(&presented, now)? {
         RefreshOutcome::Rotate { generation } => {
+            let previous_expiry = grant.expires_at;
             grant.value.refresh_generation = generation;
             grant.value.rotated_at = now;
             grant.expires_at = now + lifetimes.grant;
-            record::write(kv, &grant_key, &grant)?;
+            record::renew(kv, &grant_key, previous_expiry, &grant)?;
             respond(&grant.value, &grant_id, client, generation, lifetimes)
         }
         RefreshOutcome::Retry { generation } => {
@@ -185,9 +187,10 @@ fn renew_client(
     now: u64,
 ) {
     if lifetimes.client_needs_renewal(client.expires_at, now) {
+        let previous_expiry = client.expires_at;
         client.expires_at = now + lifetimes.client;
         // A failed renewal costs nothing now; the next use tries again.
-        if let Err(e) = record::write(kv, &keys::client(client_id), &client) {
+        if let Err(e) = record::renew(kv, &keys::client(client_id), previous_expiry, &client) {
             eprintln!("token endpoint: renewing client: {e}");
         }
     }

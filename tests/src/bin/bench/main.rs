@@ -3,12 +3,17 @@
 //! about a second, which is all the test command does with it.
 //!
 //! ```text
-//! bench [--requests N] [--seconds S] [--connections C] [--smoke] [--json FILE]
+//! bench [--requests N] [--seconds S] [--connections C] [--growth SIZES] [--smoke] [--json FILE]
 //! ```
+//!
+//! `--growth 0,100000,1000000` (the default; `none` skips it) also measures the hot path
+//! and the sweep on Redis stores of those sizes (see `growth`).
 //!
 //! Every client here is a keep-alive HTTP/1.1 connection that does not set
 //! `TCP_NODELAY`, as Python's `http.client` and `httpx` do, so a response that leaves in
 //! several small writes shows the delayed-ACK stall it causes under Spin.
+
+mod growth;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,6 +36,7 @@ struct Options {
     connections: usize,
     logins: usize,
     json: Option<PathBuf>,
+    growth: growth::GrowthOptions,
 }
 
 #[tokio::main]
@@ -41,6 +47,11 @@ async fn main() -> anyhow::Result<()> {
         connections: 16,
         logins: 20,
         json: None,
+        growth: growth::GrowthOptions {
+            sizes: vec![0, 100_000, 1_000_000],
+            requests: 1000,
+            sweeps: 20,
+        },
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -50,10 +61,26 @@ async fn main() -> anyhow::Result<()> {
             "--seconds" => options.seconds = value()?.parse()?,
             "--connections" => options.connections = value()?.parse()?,
             "--json" => options.json = Some(value()?.into()),
+            "--growth" => {
+                let sizes = value()?;
+                options.growth.sizes = if sizes == "none" {
+                    Vec::new()
+                } else {
+                    sizes
+                        .split(',')
+                        .map(|n| n.trim().parse())
+                        .collect::<Result<_, _>>()?
+                };
+            }
             "--smoke" => {
                 options.requests = 20;
                 options.seconds = 0.1;
                 options.logins = 2;
+                options.growth = growth::GrowthOptions {
+                    sizes: vec![0, 300, 3_000],
+                    requests: 20,
+                    sweeps: 3,
+                };
             }
             other => bail!("unknown argument {other:?}"),
         }
@@ -181,23 +208,33 @@ async fn main() -> anyhow::Result<()> {
         instantiation.push(json!({ "component": id, "micros": mean.as_micros() as u64 }));
     }
 
+    host.shutdown().await;
+    let store_growth = growth::run(
+        &runtime,
+        &root,
+        &std::fs::read_to_string(root.join("spin.toml"))?,
+        &options.growth,
+    )
+    .await?;
+
     let login_ms = percentiles(&mut logins);
     let report = json!({
         "paths": rows.iter().map(|r| r.to_json(&floor)).collect::<Vec<_>>(),
         "login_ms": login_ms,
         "components": components,
         "instantiate": instantiation,
+        "store_growth": store_growth,
         "options": {
             "requests": options.requests, "seconds": options.seconds,
             "connections": options.connections, "logins": options.logins,
         },
     });
     print_table(&rows, &floor, &report);
+    growth::print_table(&report["store_growth"]);
     println!("{report}");
     if let Some(file) = options.json {
         std::fs::write(file, serde_json::to_vec_pretty(&report)?)?;
     }
-    host.shutdown().await;
     Ok(())
 }
 
