@@ -21,6 +21,17 @@ const DAY: u64 = 24 * HOUR;
 /// Every kind of record that expires; grants also keep an upstream token and lock.
 const KINDS: [&str; 7] = ["cl", "gr", "co", "si", "cm", "ms", "ma"];
 
+/// The app with its store in `redis`.
+async fn on_redis(redis: &RedisServer) -> App {
+    App::start_on(
+        Arc::new(tempfile::tempdir().unwrap()),
+        support::project_manifest(),
+        &[],
+        redis.runtime_config(),
+    )
+    .await
+}
+
 async fn settle(app: &App) {
     assert!(
         app.host.settle(Duration::from_secs(30)).await,
@@ -132,13 +143,7 @@ async fn a_hundred_thousand_expired_records_in_sqlite_are_swept_within_budget() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_thousand_expired_records_in_redis_are_swept_within_budget() {
     let redis = RedisServer::start();
-    let app = App::start_on(
-        Arc::new(tempfile::tempdir().unwrap()),
-        support::project_manifest(),
-        &[],
-        redis.runtime_config(),
-    )
-    .await;
+    let app = on_redis(&redis).await;
     a_full_store_is_swept_within_budget(app).await;
 }
 
@@ -356,13 +361,7 @@ async fn unindexed_records_in_sqlite_are_reclaimed_by_the_script() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unindexed_records_in_redis_are_reclaimed_by_the_script() {
     let redis = RedisServer::start();
-    let app = App::start_on(
-        Arc::new(tempfile::tempdir().unwrap()),
-        support::project_manifest(),
-        &[],
-        redis.runtime_config(),
-    )
-    .await;
+    let app = on_redis(&redis).await;
     let url = redis.url();
     unindexed_records_are_reclaimed_by_the_script(app, &["redis", &url]).await;
 }

@@ -20,6 +20,9 @@ use test_host::{Host, HostConfig, Runtime};
 
 use crate::{Connection, login, percentiles, ratio};
 
+#[path = "../../../support/fill.rs"]
+#[allow(dead_code)]
+mod fill;
 #[path = "../../../support/redis.rs"]
 #[allow(dead_code)]
 mod redis_server;
@@ -135,7 +138,7 @@ async fn measure_size(
     };
     let mut registering = Connection::open(addr).await?;
     for _ in 0..options.sweeps {
-        make_sweep_due(&host)?;
+        fill::make_sweep_due(&host);
         register(&mut registering).await?;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -184,7 +187,7 @@ async fn registrations(
     let mut busy = Vec::new();
     for _ in 0..n {
         if sweep_due {
-            make_sweep_due(host)?;
+            fill::make_sweep_due(host);
         }
         let started = Instant::now();
         register(&mut connection).await?;
@@ -237,7 +240,7 @@ fn fill(host: &Host, records: usize) -> anyhow::Result<u64> {
     let now = host.now();
     let connects = records / 3;
     let oldest = expiry::bucket_of(now - 21 * 3600);
-    let body = |exp: u64| format!(r#"{{"exp":{exp},"filled":true}}"#).into_bytes();
+    let body = fill::body;
     // Slots grouped by the expiry they share.
     let mut groups: std::collections::BTreeMap<u64, Vec<Vec<(String, Vec<u8>)>>> =
         Default::default();
@@ -257,34 +260,8 @@ fn fill(host: &Host, records: usize) -> anyhow::Result<u64> {
             (format!("co:growth{n}"), body(grant_exp)),
         ]);
     }
-    let kv = host.kv();
     for (exp, slots) in groups {
-        let bucket = expiry::bucket_of(exp);
-        let last = kv
-            .increment(
-                DEFAULT_STORE,
-                &keys::expiry_count(bucket),
-                slots.len() as i64,
-            )
-            .map_err(anyhow::Error::msg)?;
-        let first = last - slots.len() as i64 + 1;
-        let mut batch = Vec::new();
-        for (i, records) in slots.into_iter().enumerate() {
-            let names: Vec<&str> = records.iter().map(|(k, _)| k.as_str()).collect();
-            batch.push((
-                keys::expiry_slot(bucket, first + i as i64),
-                names.join("\n").into_bytes(),
-            ));
-            batch.extend(records);
-            if batch.len() >= 5_000 {
-                kv.set_many(DEFAULT_STORE, &std::mem::take(&mut batch))
-                    .map_err(anyhow::Error::msg)?;
-            }
-        }
-        if !batch.is_empty() {
-            kv.set_many(DEFAULT_STORE, &batch)
-                .map_err(anyhow::Error::msg)?;
-        }
+        fill::plant(host, &slots, exp);
     }
     Ok(oldest)
 }
@@ -293,21 +270,6 @@ fn set_schedule(host: &Host, due: u64, bucket: u64) -> anyhow::Result<()> {
     let schedule = json!({ "exp": due, "bucket": bucket, "slot": 1 });
     host.kv()
         .set(DEFAULT_STORE, keys::SWEEP, &serde_json::to_vec(&schedule)?)
-        .map_err(anyhow::Error::msg)?;
-    Ok(())
-}
-
-/// Makes the next cold request sweep, keeping where the sweep resumes.
-fn make_sweep_due(host: &Host) -> anyhow::Result<()> {
-    let kv = host.kv();
-    let mut schedule: Value = kv
-        .get(DEFAULT_STORE, keys::SWEEP)
-        .map_err(anyhow::Error::msg)?
-        .map(|bytes| serde_json::from_slice(&bytes))
-        .transpose()?
-        .unwrap_or_else(|| json!({}));
-    schedule["exp"] = 0.into();
-    kv.set(DEFAULT_STORE, keys::SWEEP, &serde_json::to_vec(&schedule)?)
         .map_err(anyhow::Error::msg)?;
     Ok(())
 }
