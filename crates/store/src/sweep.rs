@@ -344,4 +344,48 @@ mod tests {
         let report = run_if_due(&kv, 100 * HOUR).unwrap().unwrap();
         assert!(report.complete);
     }
+
+    /// A store whose batched deletes fail, as a store outage mid-sweep would.
+    struct DeletesFail(MemoryKv);
+
+    impl Kv for DeletesFail {
+        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+            self.0.get(key)
+        }
+        fn set(&self, key: &str, value: &[u8]) -> Result<(), Error> {
+            self.0.set(key, value)
+        }
+        fn delete(&self, key: &str) -> Result<(), Error> {
+            self.0.delete(key)
+        }
+        fn exists(&self, key: &str) -> Result<bool, Error> {
+            self.0.exists(key)
+        }
+        fn increment(&self, key: &str, delta: i64) -> Result<i64, Error> {
+            self.0.increment(key, delta)
+        }
+        fn delete_many(&self, _keys: &[String]) -> Result<(), Error> {
+            Err(Error::Backend("connection reset".into()))
+        }
+    }
+
+    #[test]
+    fn a_failing_sweep_backs_off_for_an_hour_and_then_resumes_where_it_was() {
+        let kv = DeletesFail(MemoryKv::new());
+        let start = 100 * HOUR;
+        run_if_due(&kv, start).unwrap();
+        put(&kv.0, "co:gone", start + 60);
+        let now = start + 2 * HOUR;
+        assert!(run_if_due(&kv, now).is_err());
+        // The claim holds: the requests of the next hour pay one read each, not a sweep.
+        let before = kv.0.calls();
+        assert_eq!(run_if_due(&kv, now + CATCH_UP_SECS).unwrap(), None);
+        assert_eq!(run_if_due(&kv, now + INTERVAL_SECS - 1).unwrap(), None);
+        assert_eq!(kv.0.calls() - before, 2);
+        // Then it retries from the same place, and with the store back it finishes.
+        assert!(run_if_due(&kv, now + INTERVAL_SECS).is_err());
+        let report = run_if_due(&kv.0, now + 2 * INTERVAL_SECS).unwrap().unwrap();
+        assert_eq!(report.removed, 1);
+        assert_eq!(left(&kv.0), ["cfg:sweep"]);
+    }
 }
