@@ -148,30 +148,23 @@ async fn measure_size(
     let (slowest_us, over_10ms) = slowlog(&redis)?;
     let listings = command_calls(&redis, "keys")? + command_calls(&redis, "scan")?;
     host.shutdown().await;
+    let (plain_busy, sweep_busy) = (percentiles(&mut plain_busy), percentiles(&mut sweep_busy));
+    let p50 = |v: &Value| v["p50"].as_f64().unwrap_or(0.0);
+    let sweep_extra_busy_ms = ((p50(&sweep_busy) - p50(&plain_busy)) * 100.0).round() / 100.0;
     Ok(json!({
         "records": records,
         "tools_call_ms": percentiles(&mut hot),
         "tools_call_during_sweeps_ms": during,
-        "sweep_extra_busy_ms": extra(&sweep_busy, &plain_busy),
+        "sweep_extra_busy_ms": sweep_extra_busy_ms,
         "register_ms": percentiles(&mut plain_answer),
-        "register_busy_ms": percentiles(&mut plain_busy),
+        "register_busy_ms": plain_busy,
         "sweeping_register_ms": percentiles(&mut sweep_answer),
-        "sweeping_register_busy_ms": percentiles(&mut sweep_busy),
+        "sweeping_register_busy_ms": sweep_busy,
         "keys_removed_per_sweep": removed_per_sweep.round(),
         "redis_slowest_command_us": slowest_us,
         "redis_commands_over_10ms": over_10ms,
         "redis_key_listings": listings,
     }))
-}
-
-/// The p50 of `a` minus the p50 of `b`, in ms.
-fn extra(a: &[Duration], b: &[Duration]) -> f64 {
-    let p50 = |s: &[Duration]| {
-        let mut s = s.to_vec();
-        s.sort();
-        s.get(s.len() / 2).map_or(0.0, |d| d.as_secs_f64() * 1e3)
-    };
-    ((p50(a) - p50(b)) * 100.0).round() / 100.0
 }
 
 /// `n` registrations, each on its own; how long each answer took, and how long until the
@@ -208,28 +201,39 @@ async fn register(connection: &mut Connection) -> anyhow::Result<()> {
         "redirect_uris": [crate::REDIRECT_URI],
         "token_endpoint_auth_method": "none",
         "client_name": "growth",
-    })
-    .to_string();
-    let request = format!(
-        "POST /register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\
-         content-type: application/json\r\n\r\n{body}",
-        body.len()
+    });
+    let request = crate::Path::post(
+        "register",
+        "/register",
+        vec![("content-type".into(), "application/json".into())],
+        body.to_string(),
     );
-    let status = connection.exchange(request.as_bytes()).await?;
+    let status = connection.exchange(&request.request).await?;
     anyhow::ensure!(status == 201, "registration answered {status}");
     Ok(())
 }
 
+/// The stateless `tools/call` of the hot-path table.
 fn tools_call(access: &str) -> Vec<u8> {
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
-    format!(
-        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\
-         content-type: application/json\r\naccept: application/json, text/event-stream\r\n\
-         authorization: Bearer {access}\r\nmcp-protocol-version: 2026-07-28\r\n\
-         mcp-method: tools/call\r\nmcp-name: add\r\n\r\n{body}",
-        body.len()
+    let headers = [
+        ("content-type", "application/json"),
+        ("accept", "application/json, text/event-stream"),
+        ("authorization", &format!("Bearer {access}")),
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/call"),
+        ("mcp-name", "add"),
+    ];
+    crate::Path::post(
+        "tools/call",
+        "/mcp",
+        headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        body.into(),
     )
-    .into_bytes()
+    .request
 }
 
 /// Fills the store with `records` records, a client, a grant and a code per connect, in
