@@ -2,12 +2,17 @@
 //! answers 503 with `Retry-After` in its own shape (OAuth JSON, JSON-RPC, an HTML page),
 //! never a 401 or `invalid_grant` that would make a client drop its credentials; nothing
 //! changes; and once the store is back, the very same requests succeed without a restart.
+//! A store that stalls instead (Spin's Redis client blocks while it reconnects) gets the
+//! same answer from a request that waited past a client's patience before writing.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+use std::time::Duration;
+
 use serde_json::Value;
 use support::App;
+use support::clerk::{self, MockClerk};
 use support::oauth::{self, Pkce};
 
 const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
@@ -182,4 +187,142 @@ async fn every_endpoint_answers_503_while_the_store_refuses_and_works_again_afte
     assert_eq!(status, 200, "{exchanged}");
     assert_eq!(post_mcp(&app, &access).await.status(), 200);
     assert_eq!(register(&app).await.status(), 201);
+}
+
+/// Longer than `store::deadline::CLIENT_PATIENCE` (10 s): one stalled call is enough.
+const PAST_PATIENCE: Duration = Duration::from_secs(11);
+
+async fn exchange_code(app: &App, client: &oauth::Client, code: &str, pkce: &Pkce) -> Answer {
+    let resp = app
+        .client
+        .post(app.url("/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("code_verifier", &pkce.verifier),
+            ("redirect_uri", oauth::REDIRECT_URI),
+            ("client_id", &client.id),
+        ])
+        .send()
+        .await
+        .unwrap();
+    answer(resp).await
+}
+
+async fn refresh_answer(app: &App, client: &oauth::Client, refresh: &str) -> Answer {
+    let resp = app
+        .client
+        .post(app.url("/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", &client.id),
+        ])
+        .send()
+        .await
+        .unwrap();
+    answer(resp).await
+}
+
+fn assert_page_unavailable(what: &str, page: &Answer) {
+    assert_eq!(page.status, 503, "{what}: {}", page.body);
+    assert_eq!(page.retry_after.as_deref(), Some("5"), "{what}");
+    assert!(page.content_type.starts_with("text/html"), "{what}");
+    assert!(page.body.contains("try again"), "{what}: {}", page.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_waited_past_a_clients_patience_spends_nothing_and_its_retry_works() {
+    let app = App::start().await;
+    let (client, tokens) = oauth::sign_in_locally(&app, 94, "petra").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let pkce = Pkce::new(95);
+    let code = oauth::authorize_locally(&app, &client, &pkce, "petra").await;
+    let consent_pkce = Pkce::new(96);
+    let consent = oauth::open_consent(
+        &app,
+        &oauth::authorize_query(&app, &client, &consent_pkce, &[]),
+    )
+    .await;
+
+    // A slow store alone is no reason to refuse: a refresh whose calls each wait 1 s
+    // stays within the patience and rotates as usual.
+    app.host.set_store_stall(Duration::from_secs(1));
+    let slow = refresh_answer(&app, &client, &refresh).await;
+    app.host.set_store_stall(Duration::ZERO);
+    assert_eq!(slow.status, 200, "{}", slow.body);
+    let refresh = json(&slow)["refresh_token"].as_str().unwrap().to_owned();
+    oauth::settle(&app).await;
+
+    let before = app.host.kv_snapshot();
+    app.host.set_store_stall(PAST_PATIENCE);
+    let approve = [("decision", "approve"), ("user", "petra")];
+    let (refreshed, exchanged, approved) = tokio::join!(
+        refresh_answer(&app, &client, &refresh),
+        exchange_code(&app, &client, &code, &pkce),
+        async { answer(oauth::submit_consent(&app, &consent, &approve).await).await },
+    );
+    app.host.set_store_stall(Duration::ZERO);
+    assert_oauth_unavailable("late refresh", &refreshed);
+    assert_oauth_unavailable("late code exchange", &exchanged);
+    assert_page_unavailable("late consent", &approved);
+    oauth::settle(&app).await;
+    assert_eq!(
+        app.host.kv_snapshot(),
+        before,
+        "a request past the patience wrote to the store"
+    );
+
+    // The clients' retries carry the same refresh token, code and consent form.
+    let retried = refresh_answer(&app, &client, &refresh).await;
+    assert_eq!(retried.status, 200, "{}", retried.body);
+    let (status, exchanged) = oauth::exchange(&app, &client, &code, &pkce).await;
+    assert_eq!(status, 200, "{exchanged}");
+    let resp = oauth::submit_consent(&app, &consent, &approve).await;
+    assert_eq!(resp.status(), 302, "{}", resp.text().await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_that_waited_past_a_clients_patience_keeps_its_sign_in_for_the_reload() {
+    let mock = MockClerk::start().await;
+    mock.set_valid_token();
+    let app = clerk::app(&mock).await;
+    let client = oauth::register_public(&app).await;
+    let pkce = Pkce::new(97);
+    let form = oauth::open_consent(&app, &oauth::authorize_query(&app, &client, &pkce, &[])).await;
+    let resp = oauth::submit_consent(&app, &form, &[("decision", "approve")]).await;
+    let to_app = resp.headers()["location"].to_str().unwrap().to_owned();
+    let resp = app.client.get(&to_app).send().await.unwrap();
+    let back = resp.headers()["location"].to_str().unwrap();
+    let callback = back.replacen(&app.public_base, &app.host.url(), 1);
+    let visit_callback = || async {
+        app.client
+            .get(&callback)
+            .header("cookie", &form.cookie)
+            .send()
+            .await
+            .unwrap()
+    };
+    oauth::settle(&app).await;
+
+    let before = app.host.kv_snapshot();
+    app.host.set_store_stall(PAST_PATIENCE);
+    let late = answer(visit_callback().await).await;
+    app.host.set_store_stall(Duration::ZERO);
+    assert_page_unavailable("late callback", &late);
+    oauth::settle(&app).await;
+    assert_eq!(app.host.kv_snapshot(), before, "the late callback wrote");
+
+    // The browser's reload finishes the sign-in with the very same transaction.
+    let resp = visit_callback().await;
+    assert_eq!(resp.status(), 302);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    let code = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("the reload ends with a code: {location}"));
+    let (status, tokens) = oauth::exchange(&app, &client, &code, &pkce).await;
+    assert_eq!(status, 200, "{tokens}");
 }

@@ -290,6 +290,13 @@ impl Host {
         self.runtime.kv.set_refusing(refusing);
     }
 
+    /// Simulates a stalled store: every key-value command the components send waits
+    /// `stall` and then succeeds, as Spin's store calls do while its Redis client
+    /// reconnects. `Duration::ZERO` ends it.
+    pub fn set_store_stall(&self, stall: std::time::Duration) {
+        self.runtime.kv.set_stall(stall);
+    }
+
     /// Waits until no component instance is running (one that answered may still be
     /// working: a sweep runs after its response), for at most `limit`; whether none is.
     pub async fn settle(&self, limit: std::time::Duration) -> bool {

@@ -23,9 +23,13 @@ wasmtime::component::bindgen!({
 });
 
 /// Lets the other tasks of this worker run before a store call blocks it, as waiting
-/// on Spin's asynchronous store would.
-pub async fn kv_yield() {
+/// on Spin's asynchronous store would, and waits out a stall the test set.
+pub async fn kv_yield(kv: &crate::kv::KvBackend) {
     tokio::task::yield_now().await;
+    let stall = kv.stall();
+    if !stall.is_zero() {
+        tokio::time::sleep(stall).await;
+    }
 }
 
 use fermyon::spin::{key_value, variables};
@@ -68,7 +72,7 @@ impl key_value::HostStore for RequestState {
         store: Resource<OpenStore>,
         key: String,
     ) -> Result<Option<Vec<u8>>, key_value::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         if self.kv.refusing() {
             return Err(refused());
         }
@@ -82,7 +86,7 @@ impl key_value::HostStore for RequestState {
         key: String,
         value: Vec<u8>,
     ) -> Result<(), key_value::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         if self.kv.refusing() {
             return Err(refused());
         }
@@ -95,7 +99,7 @@ impl key_value::HostStore for RequestState {
         store: Resource<OpenStore>,
         key: String,
     ) -> Result<(), key_value::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         if self.kv.refusing() {
             return Err(refused());
         }
@@ -108,7 +112,7 @@ impl key_value::HostStore for RequestState {
         store: Resource<OpenStore>,
         key: String,
     ) -> Result<bool, key_value::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         if self.kv.refusing() {
             return Err(refused());
         }
@@ -120,7 +124,7 @@ impl key_value::HostStore for RequestState {
         &mut self,
         store: Resource<OpenStore>,
     ) -> Result<Vec<String>, key_value::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         if self.kv.refusing() {
             return Err(refused());
         }

@@ -57,7 +57,7 @@ impl store::HostBucket for RequestState {
         bucket: Resource<OpenBucket>,
         key: String,
     ) -> Result<Option<Vec<u8>>, store::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         let label = self.bucket_label(&bucket)?;
         self.kv.get(&label, &key).map_err(other)
     }
@@ -68,7 +68,7 @@ impl store::HostBucket for RequestState {
         key: String,
         value: Vec<u8>,
     ) -> Result<(), store::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         let label = self.bucket_label(&bucket)?;
         self.kv.set(&label, &key, &value).map_err(other)
     }
@@ -78,7 +78,7 @@ impl store::HostBucket for RequestState {
         bucket: Resource<OpenBucket>,
         key: String,
     ) -> Result<(), store::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         let label = self.bucket_label(&bucket)?;
         self.kv.delete(&label, &key).map_err(other)
     }
@@ -88,7 +88,7 @@ impl store::HostBucket for RequestState {
         bucket: Resource<OpenBucket>,
         key: String,
     ) -> Result<bool, store::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         let label = self.bucket_label(&bucket)?;
         self.kv.exists(&label, &key).map_err(other)
     }
@@ -99,7 +99,7 @@ impl store::HostBucket for RequestState {
         bucket: Resource<OpenBucket>,
         cursor: Option<String>,
     ) -> Result<store::KeyResponse, store::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         if cursor.is_some() {
             return Err(store::Error::Other(
                 "list_keys: cursor not supported".into(),
@@ -123,7 +123,7 @@ impl atomics::Host for RequestState {
         key: String,
         delta: i64,
     ) -> Result<i64, store::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         let label = self.bucket_label(&bucket)?;
         self.kv.increment(&label, &key, delta).map_err(other)
     }
@@ -167,7 +167,7 @@ impl batch::Host for RequestState {
         bucket: Resource<OpenBucket>,
         keys: Vec<String>,
     ) -> Result<Vec<(String, Option<Vec<u8>>)>, store::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         let label = self.bucket_label(&bucket)?;
         self.kv.get_many(&label, &keys).map_err(other)
     }
@@ -177,7 +177,7 @@ impl batch::Host for RequestState {
         bucket: Resource<OpenBucket>,
         key_values: Vec<(String, Vec<u8>)>,
     ) -> Result<(), store::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         let label = self.bucket_label(&bucket)?;
         self.kv.set_many(&label, &key_values).map_err(other)
     }
@@ -187,7 +187,7 @@ impl batch::Host for RequestState {
         bucket: Resource<OpenBucket>,
         keys: Vec<String>,
     ) -> Result<(), store::Error> {
-        crate::spin_host::kv_yield().await;
+        crate::spin_host::kv_yield(&self.kv).await;
         let label = self.bucket_label(&bucket)?;
         self.kv.delete_many(&label, &keys).map_err(other)
     }

@@ -384,7 +384,7 @@ pub fn reject(status: u16, code: i64, message: &str) -> Response {
 pub fn store_failure(e: &store::Error) -> Response {
     eprintln!("mcp: {e}");
     match e {
-        store::Error::Backend(_) => {
+        store::Error::Backend(_) | store::Error::Late { .. } => {
             let mut response = reject(
                 503,
                 code::INTERNAL_ERROR,

@@ -134,7 +134,7 @@ pub fn payload_too_large() -> Response {
 pub fn store_error(context: &str, error: &store::Error) -> Response {
     eprintln!("{context}: {error}");
     match error {
-        store::Error::Backend(_) => {
+        store::Error::Backend(_) | store::Error::Late { .. } => {
             let mut page = error_page(
                 503,
                 "This server cannot reach its storage right now. Please try again in a moment.",

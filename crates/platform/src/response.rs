@@ -45,7 +45,9 @@ pub fn oauth_error(error: &oauth::Error) -> Response {
 pub fn store_error(context: &str, error: &store::Error) -> Response {
     eprintln!("{context}: {error}");
     match error {
-        store::Error::Backend(_) => oauth_error(&oauth::Error::StoreUnavailable),
+        store::Error::Backend(_) | store::Error::Late { .. } => {
+            oauth_error(&oauth::Error::StoreUnavailable)
+        }
         store::Error::Corrupt { .. } => oauth_error(&oauth::Error::ServerError),
     }
 }

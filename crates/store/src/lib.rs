@@ -5,6 +5,7 @@
 //! find expired records without listing keys. Keys are built only in [`keys`]; the
 //! layout is documented in `docs/kv-schema.md`.
 
+pub mod deadline;
 pub mod error;
 pub mod expiry;
 pub mod keys;

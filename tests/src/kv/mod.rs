@@ -2,7 +2,8 @@
 //! keeps it, unless a runtime config (`runtime_config.rs`) defines it and other labels,
 //! in SQLite or Redis. Every store counts the operations components send, so tests can
 //! assert how many reads and writes a request cost (the hot-path budget of `/mcp`), and
-//! can be made to refuse them (a store outage).
+//! can be made to refuse them (a store outage) or to answer them late (a store that
+//! stalls, as Spin's Redis client does while it reconnects).
 
 mod redis;
 mod sqlite;
@@ -10,6 +11,7 @@ mod sqlite;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use crate::runtime_config::StoreConfig;
 use redis::RedisStore;
@@ -39,6 +41,8 @@ pub struct KvBackend {
     stores: BTreeMap<String, Backend>,
     /// While set, every command from a component fails, as a Redis that refuses them.
     refusing: AtomicBool,
+    /// How long each command from a component waits before it runs, in milliseconds.
+    stall_ms: AtomicU64,
     reads: AtomicU64,
     writes: AtomicU64,
     listings: AtomicU64,
@@ -74,6 +78,7 @@ impl KvBackend {
         Ok(Self {
             stores,
             refusing: AtomicBool::new(false),
+            stall_ms: AtomicU64::new(0),
             reads: AtomicU64::new(0),
             writes: AtomicU64::new(0),
             listings: AtomicU64::new(0),
@@ -98,6 +103,18 @@ impl KvBackend {
 
     pub fn refusing(&self) -> bool {
         self.refusing.load(Ordering::SeqCst)
+    }
+
+    /// Makes every command a component sends wait `stall` before it runs (and then
+    /// succeed): a store that stalls, as Spin's Redis client blocks every call while it
+    /// reconnects. Zero ends the stall; calls already waiting finish their wait.
+    pub fn set_stall(&self, stall: Duration) {
+        let ms = u64::try_from(stall.as_millis()).unwrap_or(u64::MAX);
+        self.stall_ms.store(ms, Ordering::SeqCst);
+    }
+
+    pub fn stall(&self) -> Duration {
+        Duration::from_millis(self.stall_ms.load(Ordering::SeqCst))
     }
 
     pub fn get(&self, label: &str, key: &str) -> Result<Option<Vec<u8>>, String> {

@@ -59,7 +59,7 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Failure {
 fn show_consent(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     let query = AuthorizeQuery::parse(req.query()).map_err(|e| Failure::Page(400, e))?;
     let client_id = query.client_id().map_err(|e| Failure::Page(400, e))?;
-    let kv = SpinKv::open_default().map_err(Failure::Store)?;
+    let kv = SpinKv::open_for_client().map_err(Failure::Store)?;
     let now = clock::now();
     let client = clients::lookup(&kv, client_id, now)?;
     // Until the redirect URI is verified, errors are shown here, never redirected.
@@ -236,7 +236,7 @@ fn form_targets(redirect_uri: &str, mode: &Mode) -> Vec<String> {
 fn decide(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     let content_type = req.header("content-type").and_then(|v| v.as_str());
     let form = FormParams::parse(content_type, req.body()).map_err(|e| Failure::Page(400, e))?;
-    let kv = SpinKv::open_default().map_err(Failure::Store)?;
+    let kv = SpinKv::open_for_client().map_err(Failure::Store)?;
     let key = config::existing_server_key(&kv)
         .map_err(Failure::Store)?
         .ok_or(Failure::Page(400, Error::InvalidConsent))?;

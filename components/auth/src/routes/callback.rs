@@ -30,7 +30,7 @@ fn callback(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     };
     let query =
         oauth::form::FormParams::parse_query(req.query()).map_err(|e| Failure::Page(400, e))?;
-    let kv = SpinKv::open_default().map_err(Failure::Store)?;
+    let kv = SpinKv::open_for_client().map_err(Failure::Store)?;
     let key = config::existing_server_key(&kv)
         .map_err(Failure::Store)?
         .ok_or(Failure::Page(400, Error::InvalidSignIn))?;

@@ -54,7 +54,7 @@ fn register(registration: ClientRegistration) -> Result<Response, Failed> {
     let lifetimes = config::lifetimes().map_err(|e| e.to_string())?;
     let now = clock::now();
     let client = registration.into_record(now, secret.as_ref());
-    let kv = SpinKv::open_default().map_err(Failed::Store)?;
+    let kv = SpinKv::open_for_client().map_err(Failed::Store)?;
     // Provisional: registering costs the registrant nothing, so a client lives only as
     // long as one sign-in through it could take, until its first code exchange renews
     // it for `client_lifetime` (as a client from a metadata document).

@@ -18,7 +18,7 @@ pub fn handle(req: &Request) -> Response {
 }
 
 fn revoke(req: &Request) -> Result<(), Failure> {
-    let kv = SpinKv::open_default()?;
+    let kv = SpinKv::open_for_client()?;
     let now = clock::now();
     let (params, credentials, _client) = authenticated_client(req, &kv, now)?;
     let token = params.require("token")?;

@@ -27,7 +27,7 @@ pub fn handle(req: &Request) -> Response {
 }
 
 fn exchange(req: &Request, base: &BaseUrl) -> Result<TokenResponse, Failure> {
-    let kv = SpinKv::open_default()?;
+    let kv = SpinKv::open_for_client()?;
     let lifetimes = config::lifetimes()?;
     let now = clock::now();
     let (params, credentials, stored_client) = authenticated_client(req, &kv, now)?;
