@@ -7,6 +7,8 @@ mod support;
 
 use std::sync::Arc;
 
+use ::oauth::lifetimes::REFRESH_GRACE_SECS;
+
 use serde_json::{Value, json};
 use support::App;
 use support::clerk::{Mint, MockClerk, get_app_data};
@@ -169,11 +171,34 @@ async fn concurrent_refreshes_split_across_instances_converge_on_one_refresh_tok
         .collect();
     assert_eq!(live.len(), 1, "two different live refresh tokens: {live:?}");
     let next = live.first().unwrap();
-    let (status, body) = oauth::refresh(&b, &client, next).await;
+    let (status, newest) = oauth::refresh(&b, &client, next).await;
     assert_eq!(
         status, 200,
-        "the converged token works on the other instance: {body}"
+        "the converged token works on the other instance: {newest}"
     );
+    let newest_refresh = newest["refresh_token"].as_str().unwrap();
+    let newest_access = newest["access_token"].as_str().unwrap();
+
+    // The previous token again on A within the grace window: the same pair, no harm.
+    let (status, retried) = oauth::refresh(&a, &client, next).await;
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(retried["refresh_token"], newest["refresh_token"]);
+
+    // Past the grace window it is a replay: the grant ends, on both instances.
+    a.host.advance_clock(REFRESH_GRACE_SECS + 1);
+    b.host.advance_clock(REFRESH_GRACE_SECS + 1);
+    let (status, replayed) = oauth::refresh(&a, &client, next).await;
+    assert_eq!((status, &replayed["error"]), (400, &json!("invalid_grant")));
+    for app in [&a, &b] {
+        let (status, body) = oauth::refresh(app, &client, newest_refresh).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("invalid_grant")),
+            "the live refresh token after the replay: {body}"
+        );
+        let resp = mcp(app, newest_access, None, &initialize()).await;
+        assert_eq!(resp.status(), 401, "the access token after the replay");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
