@@ -12,6 +12,7 @@ pub mod clock;
 pub mod compose;
 pub mod engine;
 pub mod kv;
+pub mod log;
 pub mod manifest;
 pub mod outbound;
 pub mod routes;
@@ -245,6 +246,7 @@ impl Host {
                 &config.runtime_config.key_value_stores,
             )?),
             clock: Arc::default(),
+            log: log::ComponentLog::default(),
             running: Arc::default(),
         });
         let server = Server::start(app.clone(), config.listen).await?;
@@ -286,8 +288,19 @@ impl Host {
 
     /// Simulates a store outage: while `refusing`, every key-value command the components
     /// send fails as Spin reports a refused Redis command.
+    /// What the components wrote to stderr (Spin's log) since the host started.
+    pub fn component_log(&self) -> String {
+        self.runtime.log.text()
+    }
+
     pub fn set_store_refusing(&self, refusing: bool) {
         self.runtime.kv.set_refusing(refusing);
+    }
+
+    /// Simulates a store that fails mid-request: the next `commands` key-value commands
+    /// succeed, then every one is refused until `set_store_refusing(false)`.
+    pub fn set_store_refusing_after(&self, commands: u32) {
+        self.runtime.kv.set_refusing_after(commands);
     }
 
     /// Simulates a stalled store: every key-value command the components send waits
@@ -356,6 +369,7 @@ impl Host {
                     loaded.config.clone(),
                     self.runtime.kv.clone(),
                     self.runtime.clock.clone(),
+                    self.runtime.log.clone(),
                 ),
             );
             store.set_epoch_deadline(engine::EPOCH_DEADLINE);

@@ -37,6 +37,8 @@ pub struct AppRuntime {
     pub components: HashMap<String, LoadedComponent>,
     pub kv: Arc<KvBackend>,
     pub clock: Arc<crate::clock::HostClock>,
+    /// What the components write to stderr.
+    pub log: crate::log::ComponentLog,
     /// Component instances still running, including those that already answered and
     /// work on (a sweep after the response, a stream).
     pub running: Arc<std::sync::atomic::AtomicUsize>,
@@ -82,7 +84,17 @@ impl AppRuntime {
         };
         add_spin_headers(&mut req, &host, &route, client);
         let running = Running::start(&self.running);
-        match run_component(component, self.kv.clone(), self.clock.clone(), running, req).await {
+        let log = self.log.clone();
+        match run_component(
+            component,
+            self.kv.clone(),
+            self.clock.clone(),
+            log,
+            running,
+            req,
+        )
+        .await
+        {
             Ok(response) => response,
             Err(e) => {
                 eprintln!("component {:?} failed: {e:?}", route.component);
@@ -125,12 +137,13 @@ async fn run_component(
     component: &LoadedComponent,
     kv: Arc<KvBackend>,
     clock: Arc<crate::clock::HostClock>,
+    log: crate::log::ComponentLog,
     running: Running,
     req: Request<Incoming>,
 ) -> anyhow::Result<Response<Body>> {
     let mut store = Store::new(
         component.pre.engine(),
-        RequestState::new(component.config.clone(), kv, clock),
+        RequestState::new(component.config.clone(), kv, clock, log),
     );
     store.set_epoch_deadline(crate::engine::EPOCH_DEADLINE);
     let (sender, receiver) = tokio::sync::oneshot::channel();

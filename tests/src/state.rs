@@ -9,6 +9,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::clock::{HostClock, WallClock};
 use crate::kv::KvBackend;
+use crate::log::ComponentLog;
 use crate::outbound::AllowedHosts;
 use crate::variables::ComponentVariables;
 
@@ -31,10 +32,15 @@ pub struct RequestState {
 }
 
 impl RequestState {
-    pub fn new(component: Arc<ComponentConfig>, kv: Arc<KvBackend>, clock: Arc<HostClock>) -> Self {
+    pub fn new(
+        component: Arc<ComponentConfig>,
+        kv: Arc<KvBackend>,
+        clock: Arc<HostClock>,
+        log: ComponentLog,
+    ) -> Self {
         let wasi = WasiCtx::builder()
             .inherit_stdout()
-            .inherit_stderr()
+            .stderr(log)
             .wall_clock(WallClock(clock))
             .build();
         let hooks = OutboundHooks {

@@ -352,6 +352,14 @@ pub async fn node_json(script: &str, options: &serde_json::Value) -> serde_json:
     serde_json::from_str(last).unwrap_or_else(|e| panic!("{script}: {e}: {stdout}"))
 }
 
+/// This machine's Unix time in seconds (the host clock the components see starts there).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
 /// A port free on loopback right now, for a client that must know its own port first.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -4,7 +4,7 @@ use oauth::BaseUrl;
 use oauth::bearer;
 use oauth::challenge::{BearerChallenge, BearerError};
 use oauth::grant::{self, GrantRecord};
-use platform::{clock, kv::SpinKv};
+use platform::{audit, clock, kv::SpinKv};
 use spin_sdk::http::{Request, Response};
 use store::{keys, record};
 
@@ -32,25 +32,29 @@ pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Resp
         // RFC 6750 §3.1: no error code when no credentials were sent.
         Ok(None) => return Err(challenge(base, None)),
         Err(_) => {
+            audit::event("token_refused").reason("not_bearer").emit();
             return Err(challenge(
                 base,
                 Some("the Authorization header is not a bearer token"),
             ));
         }
     };
-    let invalid = || {
+    // The audit line names the class of refusal, never the token.
+    let invalid = |reason: &'static str| {
+        audit::event("token_refused").reason(reason).emit();
         challenge(
             base,
             Some("the access token is invalid, expired or revoked"),
         )
     };
-    let presented = grant::parse_access_token(token).map_err(|_| invalid())?;
+    let presented = grant::parse_access_token(token).map_err(|_| invalid("malformed"))?;
     let kv = SpinKv::open_default().map_err(|e| crate::transport::store_failure(&e))?;
     let now = clock::now();
     let stored = record::read::<GrantRecord>(&kv, &keys::grant(presented.grant_id), now)
         .map_err(|e| crate::transport::store_failure(&e))?
-        .ok_or_else(invalid)?;
-    bearer::verify(&presented, &stored.value, &base.mcp_resource(), now).map_err(|_| invalid())?;
+        .ok_or_else(|| invalid("no_grant"))?;
+    bearer::verify(&presented, &stored.value, &base.mcp_resource(), now)
+        .map_err(|_| invalid("invalid_or_expired"))?;
     // Every scope this endpoint needs; a token without one of them is valid but not
     // enough (RFC 6750 §3.1), and the challenge names what to ask for.
     let granted: Vec<&str> = stored.value.scope.split(' ').collect();
@@ -58,6 +62,12 @@ pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Resp
         .iter()
         .all(|needed| granted.contains(needed))
     {
+        audit::event("token_refused")
+            .user(&stored.value.user_id)
+            .client(&stored.value.client_id)
+            .grant(presented.grant_id)
+            .reason("insufficient_scope")
+            .emit();
         return Err(insufficient_scope(base));
     }
     Ok(Authenticated {

@@ -1,6 +1,10 @@
-//! The token endpoint (code exchange, refresh rotation) and revocation.
+//! The token endpoint (code exchange, refresh rotation), revocation, and Clerk's
+//! webhooks, which revoke too.
 
 mod routes;
+
+/// Where Clerk delivers its webhooks (the endpoint's URL in the Clerk dashboard).
+const WEBHOOK_PATH: &str = "/webhooks/clerk";
 
 use platform::cors::{self, Allow};
 use platform::request::{self, BodyError};
@@ -12,6 +16,16 @@ use spin_sdk::http_component;
 /// through `platform::stream::send`: with `Content-Length`, in one write.
 #[http_component]
 fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
+    if request::path(&incoming) == WEBHOOK_PATH {
+        // Server to server: no CORS, and its own body limit.
+        let response = match request::read(incoming, routes::webhook::BODY_BYTES) {
+            Ok(req) if *req.method() == Method::Post => routes::webhook::handle(&req),
+            Ok(_) => response::method_not_allowed("POST"),
+            Err(BodyError::TooLarge) => response::payload_too_large(),
+            Err(BodyError::Unreadable) => response::oauth_error(&oauth::Error::UnreadableBody),
+        };
+        return platform::stream::send(out, response);
+    }
     let mut response = match request::read(incoming, routes::FORM_BYTES) {
         Ok(req) => answer(&req),
         Err(BodyError::TooLarge) => response::payload_too_large(),

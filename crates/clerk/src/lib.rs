@@ -11,5 +11,6 @@ pub mod development;
 pub mod error;
 pub mod session;
 pub mod sign_in;
+pub mod webhook;
 
 pub use error::Error;

@@ -31,6 +31,9 @@ pub struct GrantRecord {
     /// The Clerk session the grant came from, used to mint upstream tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
+    /// This grant's entry in its user's index (`store::user_grants`), deleted with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_slot: Option<String>,
     pub resource: String,
     pub scope: String,
     /// BASE64URL of 32 random bytes: the MAC key of every token of this grant.
@@ -210,6 +213,7 @@ mod tests {
             client_id: "mcp_client".into(),
             user_id: "user_1".into(),
             session_id: Some("sess_1".into()),
+            user_slot: None,
             resource: "https://mcp.example.com/mcp".into(),
             scope: "mcp".into(),
             key: URL_SAFE_NO_PAD.encode([42u8; 32]),

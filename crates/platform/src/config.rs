@@ -36,6 +36,11 @@ fn optional_variable(name: &'static str) -> Option<String> {
     variables::get(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// The signing secret of the Clerk webhook endpoint (`whsec_…`), if webhooks are on.
+pub fn clerk_webhook_secret() -> Option<String> {
+    optional_variable("clerk_webhook_secret")
+}
+
 /// The public origin of this server: the `base_url` variable when set (what a deployment
 /// behind a proxy or custom domain should do), otherwise the scheme and authority of the
 /// URL the request was made to, which is right for `spin up` on 127.0.0.1.

@@ -5,6 +5,7 @@
 //! library crates stay platform-free and test natively.
 
 pub mod app_path;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod cookies;

@@ -83,9 +83,43 @@ pub fn upstream_lock(grant_id: &str) -> String {
     format!("{UPSTREAM_LOCK_PREFIX}{grant_id}")
 }
 
+/// How many grants a user's index has numbered (`un:` + SHA-256 of the user id; a
+/// counter, see `user_grants`). Kept while the user exists.
+pub const USER_GRANT_COUNT_PREFIX: &str = "un:";
+
+/// One entry of a user's grant index (`ug:` + user hash + `:` + slot): a grant id.
+pub const USER_GRANT_SLOT_PREFIX: &str = "ug:";
+
+/// BASE64URL of the SHA-256 of `bytes`: how identifiers too long or too sensitive for a
+/// key are named.
+pub fn digest(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(bytes))
+}
+
+/// The hash under which a user's index is kept (user ids can be long in local mode).
+pub fn user_hash(user_id: &str) -> String {
+    digest(user_id.as_bytes())
+}
+
+pub fn user_grant_count(user_hash: &str) -> String {
+    format!("{USER_GRANT_COUNT_PREFIX}{user_hash}")
+}
+
+pub fn user_grant_slot(user_hash: &str, slot: i64) -> String {
+    format!("{USER_GRANT_SLOT_PREFIX}{user_hash}:{slot}")
+}
+
+/// A Clerk webhook delivery already processed (`wh:` + SHA-256 of its `svix-id`), kept a
+/// little longer than Svix's 5-minute timestamp window so that a retry is recognised.
+pub const WEBHOOK_PREFIX: &str = "wh:";
+
+pub fn webhook_delivery(id_hash: &str) -> String {
+    format!("{WEBHOOK_PREFIX}{id_hash}")
+}
+
 /// Prefixes of the records that expire and that the sweep removes once they have
 /// (`scripts/reclaim` removes the expired ones written before the expiry index).
-pub const EXPIRING_PREFIXES: [&str; 9] = [
+pub const EXPIRING_PREFIXES: [&str; 10] = [
     CLIENT_PREFIX,
     GRANT_PREFIX,
     CODE_PREFIX,
@@ -95,6 +129,7 @@ pub const EXPIRING_PREFIXES: [&str; 9] = [
     MCP_ANSWER_PREFIX,
     UPSTREAM_TOKEN_PREFIX,
     UPSTREAM_LOCK_PREFIX,
+    WEBHOOK_PREFIX,
 ];
 
 /// The records kept for a grant under its id, removed with it by the sweep.

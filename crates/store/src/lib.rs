@@ -14,6 +14,7 @@ pub mod record;
 pub mod server_key;
 pub mod sweep;
 pub mod upstream;
+pub mod user_grants;
 
 pub use error::Error;
 pub use kv::{Kv, MemoryKv};

@@ -68,6 +68,9 @@ struct Cursor {
 #[derive(Deserialize)]
 struct ExpiryOnly {
     exp: u64,
+    /// A grant's slot in its user's index (`user_grants`), which ends with it.
+    #[serde(default)]
+    user_slot: Option<String>,
 }
 
 /// Runs a sweep if one is due.
@@ -171,13 +174,14 @@ fn sweep(
         if let Some(names) = kv.get(&slot_key)? {
             for key in expiry::slot_keys(&names) {
                 report.calls += 1;
-                if let Some(expired) = expired(kv.get(key)?, now) {
-                    if expired {
+                match expired(kv.get(key)?, now) {
+                    Some(Expired::Yes { user_slot }) => {
                         report.removed += 1;
                         doomed.push(key.to_owned());
-                    } else {
-                        continue;
+                        doomed.extend(user_slot);
                     }
+                    Some(Expired::No) => continue,
+                    None => {}
                 }
                 // Gone or expired: what is kept under a grant's id goes with it.
                 doomed.extend(keys::grant_companions(key).into_iter().flatten());
@@ -193,11 +197,24 @@ fn sweep(
     Ok((report, cursor))
 }
 
+enum Expired {
+    /// Expired, with the index slot that goes with it, if any.
+    Yes {
+        user_slot: Option<String>,
+    },
+    No,
+}
+
 /// Whether a stored record has expired; `None` when there is no record. A record we
 /// cannot read is left for a person to look at (counted as live), never guessed away.
-fn expired(stored: Option<Vec<u8>>, now: u64) -> Option<bool> {
+fn expired(stored: Option<Vec<u8>>, now: u64) -> Option<Expired> {
     let bytes = stored?;
-    Some(serde_json::from_slice::<ExpiryOnly>(&bytes).is_ok_and(|r| now >= r.exp))
+    Some(match serde_json::from_slice::<ExpiryOnly>(&bytes) {
+        Ok(record) if now >= record.exp => Expired::Yes {
+            user_slot: record.user_slot,
+        },
+        _ => Expired::No,
+    })
 }
 
 #[cfg(test)]
@@ -228,6 +245,25 @@ mod tests {
 
     fn left(kv: &MemoryKv) -> Vec<String> {
         kv.snapshot().into_keys().collect()
+    }
+
+    #[test]
+    fn an_expired_grant_takes_its_user_index_slot_and_a_live_one_keeps_it() {
+        let kv = MemoryKv::new();
+        let start = 100 * HOUR;
+        assert!(run_if_due(&kv, start).unwrap().unwrap().complete);
+        for (grant, exp) in [("old", start + 60), ("new", start + 10 * HOUR)] {
+            let slot = crate::user_grants::add(&kv, "user_1", grant).unwrap();
+            let key = format!("gr:{grant}");
+            expiry::track(&kv, &[&key], exp).unwrap();
+            let record = format!(r#"{{"exp":{exp},"user_slot":"{slot}"}}"#);
+            kv.set(&key, record.as_bytes()).unwrap();
+        }
+        sweep_all(&kv, start + 2 * HOUR);
+        let walked = crate::user_grants::walk(&kv, "user_1").unwrap();
+        assert_eq!(walked.len(), 1);
+        assert_eq!(walked[0].grant_id, "new");
+        assert!(!kv.snapshot().contains_key("gr:old"));
     }
 
     #[test]

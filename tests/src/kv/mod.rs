@@ -10,7 +10,7 @@ mod sqlite;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::runtime_config::StoreConfig;
@@ -41,6 +41,9 @@ pub struct KvBackend {
     stores: BTreeMap<String, Backend>,
     /// While set, every command from a component fails, as a Redis that refuses them.
     refusing: AtomicBool,
+    /// When not negative: how many more commands succeed before the store refuses them
+    /// all (a failure in the middle of a request).
+    refuse_after: AtomicI64,
     /// How long each command from a component waits before it runs, in milliseconds.
     stall_ms: AtomicU64,
     reads: AtomicU64,
@@ -78,6 +81,7 @@ impl KvBackend {
         Ok(Self {
             stores,
             refusing: AtomicBool::new(false),
+            refuse_after: AtomicI64::new(-1),
             stall_ms: AtomicU64::new(0),
             reads: AtomicU64::new(0),
             writes: AtomicU64::new(0),
@@ -98,11 +102,34 @@ impl KvBackend {
     /// Makes every command a component sends fail (or succeed again): a store outage, as
     /// when Redis's ACL refuses commands. The host's own test helpers keep working.
     pub fn set_refusing(&self, refusing: bool) {
+        self.refuse_after.store(-1, Ordering::SeqCst);
         self.refusing.store(refusing, Ordering::SeqCst);
     }
 
+    /// Lets the next `commands` commands from components succeed, then refuses every
+    /// one until `set_refusing(false)`: a store that fails in the middle of a request.
+    pub fn set_refusing_after(&self, commands: u32) {
+        self.refusing.store(false, Ordering::SeqCst);
+        self.refuse_after
+            .store(i64::from(commands), Ordering::SeqCst);
+    }
+
+    /// Whether to refuse the command a component is sending now (each command asks once).
     pub fn refusing(&self) -> bool {
-        self.refusing.load(Ordering::SeqCst)
+        if self.refusing.load(Ordering::SeqCst) {
+            return true;
+        }
+        match self.refuse_after.load(Ordering::SeqCst) {
+            left if left < 0 => false,
+            0 => {
+                self.refusing.store(true, Ordering::SeqCst);
+                true
+            }
+            _ => {
+                self.refuse_after.fetch_sub(1, Ordering::SeqCst);
+                false
+            }
+        }
     }
 
     /// Makes every command a component sends wait `stall` before it runs (and then

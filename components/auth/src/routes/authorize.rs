@@ -8,7 +8,7 @@ use oauth::registration::ClientRecord;
 use oauth::secret::{Secret, SecretHash};
 use oauth::{BaseUrl, Error, local_sign_in};
 use platform::config::SignIn;
-use platform::{clock, config, cookies, html, kv::SpinKv, random, response};
+use platform::{audit, clock, config, cookies, html, kv::SpinKv, random, response};
 use spin_sdk::http::{Method, Request, Response};
 use store::{Expiring, keys, record};
 
@@ -252,8 +252,15 @@ fn decide(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     let redirect = ticket.redirect();
     let finish = |location: String| response::redirect_clearing_cookie(&location, COOKIE_NAME);
     match form.get("decision") {
-        Some("approve") => {}
+        Some("approve") => {
+            audit::event("consent_approved")
+                .client(&ticket.client_id)
+                .emit();
+        }
         Some("deny") => {
+            audit::event("consent_denied")
+                .client(&ticket.client_id)
+                .emit();
             return Ok(finish(authorize::error_redirect_url(
                 &Error::ConsentDenied,
                 &redirect,

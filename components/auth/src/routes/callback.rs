@@ -5,7 +5,7 @@ use oauth::consent::{COOKIE_NAME, ConsentTicket};
 use oauth::secret::SecretHash;
 use oauth::{BaseUrl, Error};
 use platform::config::SignIn;
-use platform::{clock, config, cookies, html, kv::SpinKv, response};
+use platform::{audit, clock, config, cookies, html, kv::SpinKv, response};
 use spin_sdk::http::{Method, Request, Response};
 use store::{Kv, keys, record};
 
@@ -62,6 +62,10 @@ fn callback(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
         Ok(user) => user,
         Err(reason) => {
             eprintln!("callback: Clerk session token refused: {reason}");
+            audit::event("sign_in_refused")
+                .client(&ticket.client_id)
+                .reason("clerk_token")
+                .emit();
             let error = Error::ClerkTokenRefused;
             return Ok(finish(authorize::error_redirect_url(
                 &error,

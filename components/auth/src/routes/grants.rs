@@ -5,9 +5,9 @@ use oauth::consent::{COOKIE_NAME, ConsentTicket};
 use oauth::grant::GrantRecord;
 use oauth::secret::{Secret, SecretHash};
 use oauth::{Error, authorize};
-use platform::{kv::SpinKv, random, response};
+use platform::{audit, kv::SpinKv, random, response};
 use spin_sdk::http::Response;
-use store::{Expiring, keys, record};
+use store::{Expiring, keys, record, user_grants};
 
 use super::authorize::{Failure, internal};
 
@@ -29,7 +29,18 @@ pub fn redirect_with_code(
         // Only a redirect URI stored before URIs had to be canonical can get here.
         return Err(Failure::Page(400, Error::RedirectUriMismatch));
     }
+    let (grant_id, user, session) = (
+        pending.grant_id.clone(),
+        pending.grant.user_id.clone(),
+        pending.grant.session_id.clone(),
+    );
     pending.store(kv)?;
+    audit::event("sign_in")
+        .user(&user)
+        .client(&ticket.client_id)
+        .grant(&grant_id)
+        .session(session.as_deref())
+        .emit();
     Ok(response::redirect_clearing_cookie(&location, COOKIE_NAME))
 }
 
@@ -62,6 +73,7 @@ impl PendingCode {
             client_id: ticket.client_id.clone(),
             user_id,
             session_id,
+            user_slot: None,
             resource: ticket.resource.clone(),
             scope: ticket.scope.clone(),
             key: grant_key,
@@ -88,10 +100,18 @@ impl PendingCode {
 
     /// The grant and its code expire together until the code is exchanged, so they
     /// share one slot of the expiry index.
-    fn store(self, kv: &SpinKv) -> Result<(), Failure> {
+    ///
+    /// The grant enters its user's index first (so a Clerk webhook finds every grant of
+    /// the user). Like the expiry index, a failure there is logged, not returned: on a
+    /// store without atomics the sign-in still works, and only the webhook's reach is lost.
+    fn store(mut self, kv: &SpinKv) -> Result<(), Failure> {
         let expires_at = self.expires_at;
         let grant_key = keys::grant(&self.grant_id);
         let code_key = keys::code(&SecretHash::of(self.code.expose()).to_string());
+        match user_grants::add(kv, &self.grant.user_id, &self.grant_id) {
+            Ok(slot) => self.grant.user_slot = Some(slot),
+            Err(e) => eprintln!("user index: {e}; webhooks will not find grant {grant_key}"),
+        }
         record::index(kv, &[&grant_key, &code_key], expires_at);
         record::write(
             kv,

@@ -4,7 +4,7 @@
 use oauth::grant;
 use platform::{clock, kv::SpinKv, response};
 use spin_sdk::http::{Request, Response};
-use store::{Kv, keys, record};
+use store::{keys, record};
 
 use super::{Failure, authenticated_client};
 
@@ -34,7 +34,8 @@ fn revoke(req: &Request) -> Result<(), Failure> {
     let genuine = stored.value.check_refresh(&presented, now).is_ok()
         || stored.value.verify_access_token(&presented, now).is_ok();
     if stored.value.client_id == credentials.client_id && genuine {
-        kv.delete(&key)?;
+        super::end_grant(&kv, presented.grant_id, &stored.value)?;
+        super::audit_ended(presented.grant_id, &stored.value, "client");
     }
     Ok(())
 }

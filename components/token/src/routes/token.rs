@@ -9,9 +9,9 @@ use oauth::registration::ClientRecord;
 use oauth::secret::SecretHash;
 use oauth::token::{self, ClientCredentials, GrantType, TokenResponse};
 use oauth::{BaseUrl, Error};
-use platform::{clock, config, kv::SpinKv, response};
+use platform::{audit, clock, config, kv::SpinKv, response};
 use spin_sdk::http::{Request, Response};
-use store::{Expiring, Kv, keys, record};
+use store::{Expiring, keys, record};
 
 use super::{Failure, authenticated_client};
 
@@ -69,7 +69,11 @@ fn authorization_code(
     };
     if stored.value.used {
         // RFC 6749 §4.1.2: a code used twice revokes what it issued.
-        kv.delete(&keys::grant(&stored.value.grant_id))?;
+        let grant_id = &stored.value.grant_id;
+        if let Some(grant) = record::read::<GrantRecord>(kv, &keys::grant(grant_id), now)? {
+            super::end_grant(kv, grant_id, &grant.value)?;
+            super::audit_ended(grant_id, &grant.value, "reused_code");
+        }
         return Err(Error::InvalidCode.into());
     }
     let code_record = &stored.value;
@@ -99,6 +103,11 @@ fn authorization_code(
     grant.value.rotated_at = now;
     grant.expires_at = now + lifetimes.grant;
     record::renew(kv, &keys::grant(&grant_id), previous_expiry, &grant)?;
+    audit::event("code_exchanged")
+        .user(&grant.value.user_id)
+        .client(&grant.value.client_id)
+        .grant(&grant_id)
+        .emit();
     respond(
         &grant.value,
         &grant_id,
@@ -142,14 +151,26 @@ fn refresh(
             grant.value.rotated_at = now;
             grant.expires_at = now + lifetimes.grant;
             record::renew(kv, &grant_key, previous_expiry, &grant)?;
+            audit::event("refresh")
+                .user(&grant.value.user_id)
+                .client(&grant.value.client_id)
+                .grant(&grant_id)
+                .emit();
             respond(&grant.value, &grant_id, client, generation, lifetimes)
         }
         RefreshOutcome::Retry { generation } => {
+            audit::event("refresh")
+                .user(&grant.value.user_id)
+                .client(&grant.value.client_id)
+                .grant(&grant_id)
+                .reason("retry")
+                .emit();
             respond(&grant.value, &grant_id, client, generation, lifetimes)
         }
         RefreshOutcome::Replayed => {
             // RFC 9700 §4.14.2: a replayed refresh token means it leaked; end the grant.
-            kv.delete(&grant_key)?;
+            super::end_grant(kv, &grant_id, &grant.value)?;
+            super::audit_ended(&grant_id, &grant.value, "replay");
             Err(Error::RefreshReplayed.into())
         }
     }
