@@ -203,6 +203,8 @@ async fn every_page_we_serve_renders_in_chromium_without_problems() {
             "/authorize?client_id=mcp_unknown",
             "/callback?state=x",
             "/favicon.ico",
+            "/connections",
+            "/connections/callback?state=x",
         ],
         "screenshot": { "path": "/", "file": screenshot },
     });
@@ -245,13 +247,29 @@ async fn every_page_we_serve_renders_in_chromium_without_problems() {
         assert_eq!(page["title"], "Sign-in failed", "{page}");
     }
     assert_eq!(pages[4]["status"], 200, "the favicon is served");
+    assert_eq!(pages[5]["status"], 200, "the connections sign-in");
+    assert_eq!(pages[5]["title"], "Connected clients");
+    assert!(
+        pages[5]["csp"]
+            .as_str()
+            .unwrap()
+            .contains("form-action 'self'")
+    );
+    assert_eq!(
+        pages[6]["status"], 404,
+        "no Clerk sign-in to come back from"
+    );
 
     // Clerk mode: its front door names the app, and a forged state is a page.
     let mock = MockClerk::start().await;
     let with_clerk = clerk::app(&mock).await;
     let options = json!({
         "origin": with_clerk.host.url(),
-        "paths": ["/", "/callback?state=forged&clerk_token=x"],
+        "paths": [
+            "/",
+            "/callback?state=forged&clerk_token=x",
+            "/connections/callback?state=forged&clerk_token=x",
+        ],
     });
     let shown = support::node_json("chromium-pages.mjs", &options).await;
     let pages = shown["pages"].as_array().unwrap();
@@ -265,4 +283,6 @@ async fn every_page_we_serve_renders_in_chromium_without_problems() {
         pages[0]
     );
     assert_eq!(pages[1]["status"], 400);
+    assert_eq!(pages[2]["status"], 400, "a forged connections sign-in");
+    assert_eq!(pages[2]["title"], "Sign-in failed");
 }

@@ -1,6 +1,6 @@
 //! The browser side of OAuth: discovery metadata, client registration, `/authorize`
-//! with its consent page, `/callback` from the customer's Clerk app, and the front door
-//! at `/`.
+//! with its consent page, `/callback` from the customer's Clerk app, the connections
+//! page where users revoke what they approved, and the front door at `/`.
 
 mod routes;
 
@@ -47,6 +47,8 @@ enum Endpoint {
     Register,
     /// The consent page and its form.
     Authorize,
+    /// The connections page and its forms.
+    Connections,
     /// `/callback`, `/`, `/favicon.ico`: pages reached by navigation, with no body.
     Page,
     Unknown,
@@ -60,7 +62,8 @@ impl Endpoint {
             | "/.well-known/oauth-authorization-server" => Self::Metadata,
             "/register" => Self::Register,
             "/authorize" => Self::Authorize,
-            "/callback" | "/" | "/favicon.ico" => Self::Page,
+            routes::connections::PATH => Self::Connections,
+            "/callback" | routes::connections::CALLBACK_PATH | "/" | "/favicon.ico" => Self::Page,
             _ => Self::Unknown,
         }
     }
@@ -68,7 +71,7 @@ impl Endpoint {
     fn body_limit(self) -> usize {
         match self {
             Self::Register => oauth::registration::limits::BODY_BYTES,
-            Self::Authorize => routes::authorize::FORM_BYTES,
+            Self::Authorize | Self::Connections => routes::authorize::FORM_BYTES,
             Self::Metadata | Self::Page | Self::Unknown => 0,
         }
     }
@@ -99,7 +102,7 @@ impl Endpoint {
 
     /// A body refused unread, in the endpoint's own shape.
     fn refuse(self, refused: BodyError) -> Response {
-        let page = matches!(self, Self::Authorize | Self::Page);
+        let page = matches!(self, Self::Authorize | Self::Connections | Self::Page);
         match (refused, page) {
             (BodyError::TooLarge, true) => html::payload_too_large(),
             (BodyError::Unreadable, true) => {
@@ -120,6 +123,8 @@ fn route(req: &Request) -> Response {
         "/register" => routes::register::handle(req),
         "/authorize" => routes::authorize::handle(req),
         "/callback" => routes::callback::handle(req),
+        routes::connections::PATH => routes::connections::handle(req),
+        routes::connections::CALLBACK_PATH => routes::connections::callback(req),
         "/" => routes::home::handle(req),
         "/favicon.ico" => routes::home::favicon(req),
         _ => platform::response::not_found(),

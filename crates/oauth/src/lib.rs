@@ -10,6 +10,7 @@ pub mod bearer;
 pub mod challenge;
 pub mod client_metadata;
 pub mod code;
+pub mod connections;
 pub mod consent;
 pub mod error;
 pub mod form;

@@ -198,7 +198,9 @@ fn consent_page(
          <form method=\"post\" action=\"/authorize\">\
          <input type=\"hidden\" name=\"ticket\" value=\"{ticket}\">{sign_in}\
          <div class=\"actions\"><button type=\"submit\" name=\"decision\" value=\"approve\"{disabled}>Approve</button>\
-         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></div></form>",
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></div></form>\
+         <p class=\"note\">You can see the applications you approved, and revoke them, at \
+         <a href=\"/connections\">/connections</a>.</p>",
         name = html::escape(name),
         host = html::escape(&host),
         ticket = html::escape(ticket),

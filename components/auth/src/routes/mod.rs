@@ -2,6 +2,7 @@ pub mod authorize;
 pub mod callback;
 mod clerk_keys;
 mod clients;
+pub mod connections;
 mod grants;
 pub mod home;
 pub mod metadata;
