@@ -139,6 +139,28 @@ async fn a_user_signs_in_locally_sees_their_clients_and_revokes_one_in_chromium(
         "the other client"
     );
     assert!(works(&app, &bob, &bob_tokens).await, "another user");
+    let log = app.host.component_log();
+    let revoked: Vec<Value> = log
+        .lines()
+        .filter(|l| l.starts_with(r#"{"audit":"grant_revoked""#))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(revoked.len(), 1, "{log}");
+    assert_eq!(
+        (
+            &revoked[0]["user"],
+            &revoked[0]["client"],
+            &revoked[0]["grant"],
+            &revoked[0]["reason"]
+        ),
+        (
+            &json!("local:ada"),
+            &json!(first.id),
+            &run["revoked_grant"],
+            &json!("user")
+        )
+    );
+    assert!(log.contains(r#"{"audit":"connections_sign_in""#), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
