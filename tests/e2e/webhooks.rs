@@ -77,20 +77,20 @@ async fn deliver(app: &App, delivery: &Delivery) -> (u16, Value) {
 }
 
 fn user_deleted(user_id: &str) -> Value {
-    json!({"type": "user.deleted", "object": "event", "timestamp": 1_700_000_000_000_u64,
+    json!({"type": "user.deleted", "object": "event", "timestamp": now() * 1000,
         "instance_id": "ins_1", "event_attributes": {},
         "data": {"deleted": true, "id": user_id, "object": "user"}})
 }
 
 fn session_event(kind: &str, user_id: &str, session_id: &str) -> Value {
-    json!({"type": kind, "object": "event", "timestamp": 1_700_000_000_000_u64,
+    json!({"type": kind, "object": "event", "timestamp": now() * 1000,
         "instance_id": "ins_1", "event_attributes": {},
         "data": {"id": session_id, "object": "session", "user_id": user_id,
-            "client_id": "client_1", "status": "ended", "last_active_at": 1_700_000_000_000_u64}})
+            "client_id": "client_1", "status": "ended", "last_active_at": now() * 1000}})
 }
 
 fn user_updated(user_id: &str, banned: bool) -> Value {
-    json!({"type": "user.updated", "object": "event", "timestamp": 1_700_000_000_000_u64,
+    json!({"type": "user.updated", "object": "event", "timestamp": now() * 1000,
         "instance_id": "ins_1", "event_attributes": {},
         "data": {"id": user_id, "object": "user", "banned": banned, "locked": false,
             "first_name": "Ada", "email_addresses": []}})
@@ -114,6 +114,8 @@ async fn sign_in(app: &App, mock: &MockClerk, seed: u8, user: &str, session: &st
     let mut claims = clerk::claims(&mock.origin);
     claims["sub"] = json!(user);
     claims["sid"] = json!(session);
+    // Valid for a while, for tests that move the host clock on.
+    claims["exp"] = json!(now() + 600);
     mock.set_token(clerk::sign(&claims, false, "ins_key_1", Algorithm::RS256));
     let (client, tokens) = clerk::sign_in(app, seed).await;
     Signed {
@@ -467,4 +469,54 @@ async fn a_delivery_that_fails_midway_is_not_remembered_and_its_retry_does_the_w
     assert!(!still_works(&app, &mut ada_one).await);
     assert!(!still_works(&app, &mut ada_two).await);
     assert!(still_works(&app, &mut bob).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ban_keeps_the_users_index_and_a_late_retry_spares_grants_made_after_it() {
+    let mock = MockClerk::start().await;
+    let app = app_with_webhooks(&mock).await;
+    let mut before_ban = sign_in(&app, &mock, 1, "user_ada", "sess_a1").await;
+    let ban = user_updated("user_ada", true);
+    // Unbanned, the user signs in again later; Svix's retry of the ban arrives after.
+    app.host.advance_clock(120);
+    let mut after_unban = sign_in(&app, &mock, 2, "user_ada", "sess_a2").await;
+    let (status, body) = deliver(&app, &Delivery::signed("msg_1", &ban)).await;
+    assert_eq!((status, &body["ended"]), (200, &json!(1)), "{body}");
+    assert!(!still_works(&app, &mut before_ban).await);
+    assert!(
+        still_works(&app, &mut after_unban).await,
+        "made after the ban"
+    );
+    assert_eq!(keys_with_prefix(&app, "un:"), 1, "a ban is not a deletion");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_from_before_the_index_is_indexed_at_its_next_refresh() {
+    let mock = MockClerk::start().await;
+    let app = app_with_webhooks(&mock).await;
+    let mut signed = sign_in(&app, &mock, 1, "user_ada", "sess_a1").await;
+    // Make it a grant as an older version stored it: no slot, no index.
+    let snapshot = app.host.kv_snapshot();
+    let (grant_key, grant) = snapshot
+        .iter()
+        .find(|(k, _)| k.starts_with("gr:"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .unwrap();
+    let mut old: Value = serde_json::from_slice(&grant).unwrap();
+    old.as_object_mut().unwrap().remove("user_slot");
+    app.host.kv_put(&grant_key, old.to_string().as_bytes());
+    for key in snapshot
+        .keys()
+        .filter(|k| k.starts_with("ug:") || k.starts_with("un:"))
+    {
+        app.host.kv_delete(key);
+    }
+    assert!(
+        still_works(&app, &mut signed).await,
+        "the refresh indexes it"
+    );
+    assert_eq!(keys_with_prefix(&app, "ug:"), 1);
+    let (status, body) = deliver(&app, &Delivery::signed("msg_1", &user_deleted("user_ada"))).await;
+    assert_eq!((status, &body["ended"]), (200, &json!(1)), "{body}");
+    assert!(!still_works(&app, &mut signed).await);
 }

@@ -286,13 +286,22 @@ impl Host {
             .expect("writing the store")
     }
 
-    /// Simulates a store outage: while `refusing`, every key-value command the components
-    /// send fails as Spin reports a refused Redis command.
+    /// Deletes an entry of the `default` store directly (a record as an older version
+    /// left it, for instance).
+    pub fn kv_delete(&self, key: &str) {
+        self.runtime
+            .kv
+            .delete(kv::DEFAULT_STORE, key)
+            .expect("writing the store")
+    }
+
     /// What the components wrote to stderr (Spin's log) since the host started.
     pub fn component_log(&self) -> String {
         self.runtime.log.text()
     }
 
+    /// Simulates a store outage: while `refusing`, every key-value command the components
+    /// send fails as Spin reports a refused Redis command.
     pub fn set_store_refusing(&self, refusing: bool) {
         self.runtime.kv.set_refusing(refusing);
     }

@@ -102,14 +102,26 @@ pub fn verify<'a>(
     }
 }
 
-/// What a verified event asks of us.
+/// What a verified event asks of us. `at` is when Clerk says it happened (Unix seconds,
+/// from the envelope's `timestamp` in milliseconds), if it says: Svix retries a failed
+/// delivery for about a day, and a late retry must not end grants made after the event
+/// (a user unbanned who signed in again).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// `user.deleted`, or `user.updated` with `banned: true`: every grant of the user ends.
-    UserGone { user_id: String },
+    /// `user.deleted` (`deleted`), or `user.updated` with `banned: true`: every grant of
+    /// the user ends.
+    UserGone {
+        user_id: String,
+        deleted: bool,
+        at: Option<u64>,
+    },
     /// `session.ended`, `session.revoked`, `session.removed`: the grants signed in with
     /// that Clerk session end.
-    SessionEnded { user_id: String, session_id: String },
+    SessionEnded {
+        user_id: String,
+        session_id: String,
+        at: Option<u64>,
+    },
     /// Any other event (including `user.updated` without a ban): nothing to do.
     Ignored { kind: String },
 }
@@ -120,6 +132,9 @@ struct Envelope {
     kind: String,
     object: String,
     data: serde_json::Map<String, serde_json::Value>,
+    /// Milliseconds since the epoch.
+    #[serde(default)]
+    timestamp: Option<u64>,
 }
 
 fn text_field(
@@ -140,19 +155,25 @@ pub fn parse_event(body: &[u8]) -> Result<Event, WebhookError> {
         return Err(WebhookError::Malformed("object is not \"event\"".into()));
     }
     let data = &envelope.data;
+    let at = envelope.timestamp.map(|ms| ms / 1000);
     match envelope.kind.as_str() {
         "user.deleted" => Ok(Event::UserGone {
             user_id: text_field(data, "id")?,
+            deleted: true,
+            at,
         }),
         // Clerk sends no ban event: a ban shows as an update with `banned: true`.
         "user.updated" if data.get("banned") == Some(&serde_json::Value::Bool(true)) => {
             Ok(Event::UserGone {
                 user_id: text_field(data, "id")?,
+                deleted: false,
+                at,
             })
         }
         "session.ended" | "session.revoked" | "session.removed" => Ok(Event::SessionEnded {
             user_id: text_field(data, "user_id")?,
             session_id: text_field(data, "id")?,
+            at,
         }),
         _ => Ok(Event::Ignored {
             kind: envelope.kind,
@@ -277,11 +298,13 @@ mod tests {
 
     #[test]
     fn events_that_end_access_and_the_rest() {
-        let deleted = br#"{"type":"user.deleted","object":"event","data":{"deleted":true,"id":"user_1","object":"user"}}"#;
+        let deleted = br#"{"type":"user.deleted","object":"event","timestamp":1700000000123,"data":{"deleted":true,"id":"user_1","object":"user"}}"#;
         assert_eq!(
             parse_event(deleted),
             Ok(Event::UserGone {
-                user_id: "user_1".into()
+                user_id: "user_1".into(),
+                deleted: true,
+                at: Some(1_700_000_000),
             })
         );
         let banned =
@@ -289,7 +312,9 @@ mod tests {
         assert_eq!(
             parse_event(banned),
             Ok(Event::UserGone {
-                user_id: "user_1".into()
+                user_id: "user_1".into(),
+                deleted: false,
+                at: None,
             })
         );
         let renamed =
@@ -302,13 +327,14 @@ mod tests {
         );
         for kind in ["session.ended", "session.revoked", "session.removed"] {
             let body = format!(
-                r#"{{"type":"{kind}","object":"event","data":{{"id":"sess_1","user_id":"user_1","status":"ended"}}}}"#
+                r#"{{"type":"{kind}","object":"event","timestamp":5000,"data":{{"id":"sess_1","user_id":"user_1","status":"ended"}}}}"#
             );
             assert_eq!(
                 parse_event(body.as_bytes()),
                 Ok(Event::SessionEnded {
                     user_id: "user_1".into(),
-                    session_id: "sess_1".into()
+                    session_id: "sess_1".into(),
+                    at: Some(5),
                 }),
                 "{kind}"
             );

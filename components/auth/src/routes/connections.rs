@@ -162,6 +162,13 @@ fn act(req: &Request) -> Result<Response, Failure> {
             Ok(see_list())
         }
         Some("sign_out") => {
+            // Signing out is harmless, but no other page may do it for the user.
+            if !pass_of(req, &key, now).is_some_and(|pass| pass.allows(form.get("csrf"))) {
+                return Ok(html::error_page(
+                    403,
+                    "This form did not come from the connections page. Open /connections and try again.",
+                ));
+            }
             let mut response = see_list();
             response.set_header("set-cookie", cookies::clear_host_cookie(PASS_COOKIE));
             Ok(response)
@@ -212,8 +219,12 @@ struct Connection {
 }
 
 fn connections(kv: &SpinKv, user_id: &str, now: u64) -> Result<Vec<Connection>, store::Error> {
-    let mut rows = Vec::new();
+    let mut rows: Vec<Connection> = Vec::new();
     for slot in user_grants::walk(kv, user_id)? {
+        // Two instances indexing one old grant at once give it two slots.
+        if rows.iter().any(|row| row.grant_id == slot.grant_id) {
+            continue;
+        }
         let Some(grant) = record::read::<GrantRecord>(kv, &keys::grant(&slot.grant_id), now)?
         else {
             continue;
@@ -281,6 +292,7 @@ fn list(kv: &SpinKv, pass: &Pass, now: u64) -> Result<Response, Failure> {
          These applications can use this MCP server as you. Revoking one ends its access at once.</p>\
          {listing}\
          <form method=\"post\" action=\"/connections\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"sign_out\">Sign out</button></div></form>",
         user = html::escape(&pass.user_id),
     );

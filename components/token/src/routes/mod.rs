@@ -98,3 +98,19 @@ pub fn audit_ended(grant_id: &str, grant: &oauth::grant::GrantRecord, by: &str) 
         .reason(by)
         .emit();
 }
+
+/// Puts a grant that has no slot in its user's index there (one written before the
+/// index existed, or whose indexing failed at sign-in), before the write that renews
+/// it, so that webhooks and the connections page find every grant that lives on. A
+/// failure is logged and retried at the next renewal.
+pub fn ensure_indexed(kv: &impl store::Kv, grant_id: &str, grant: &mut oauth::grant::GrantRecord) {
+    if grant.user_slot.is_some() {
+        return;
+    }
+    match store::user_grants::add(kv, &grant.user_id, grant_id) {
+        Ok(slot) => grant.user_slot = Some(slot),
+        Err(e) => {
+            eprintln!("user index: {e}; grant {grant_id} stays unindexed until its next renewal")
+        }
+    }
+}

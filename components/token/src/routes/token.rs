@@ -102,6 +102,7 @@ fn authorization_code(
     let previous_expiry = grant.expires_at;
     grant.value.rotated_at = now;
     grant.expires_at = now + lifetimes.grant;
+    super::ensure_indexed(kv, &grant_id, &mut grant.value);
     record::renew(kv, &keys::grant(&grant_id), previous_expiry, &grant)?;
     audit::event("code_exchanged")
         .user(&grant.value.user_id)
@@ -150,6 +151,7 @@ fn refresh(
             grant.value.refresh_generation = generation;
             grant.value.rotated_at = now;
             grant.expires_at = now + lifetimes.grant;
+            super::ensure_indexed(kv, &grant_id, &mut grant.value);
             record::renew(kv, &grant_key, previous_expiry, &grant)?;
             audit::event("refresh")
                 .user(&grant.value.user_id)

@@ -105,19 +105,36 @@ fn process(id: &str, body: &[u8], event: &Event, now: u64) -> Result<Outcome, st
         });
     }
     let ended = match event {
-        Event::UserGone { user_id } => {
+        Event::UserGone {
+            user_id,
+            deleted,
+            at,
+        } => {
             audit::event("clerk_user_gone").user(user_id).emit();
-            end_grants(&kv, user_id, None, now)?
+            let ending = Ending {
+                user_id,
+                session: None,
+                made_by: *at,
+                user_deleted: *deleted,
+            };
+            end_grants(&kv, &ending, now)?
         }
         Event::SessionEnded {
             user_id,
             session_id,
+            at,
         } => {
             audit::event("clerk_session_ended")
                 .user(user_id)
                 .session(Some(session_id))
                 .emit();
-            end_grants(&kv, user_id, Some(session_id), now)?
+            let ending = Ending {
+                user_id,
+                session: Some(session_id),
+                made_by: *at,
+                user_deleted: false,
+            };
+            end_grants(&kv, &ending, now)?
         }
         // Nothing done, nothing to remember: the store stays as it was.
         Event::Ignored { .. } => return Ok(Outcome::Done { ended: 0 }),
@@ -134,42 +151,76 @@ fn process(id: &str, body: &[u8], event: &Event, now: u64) -> Result<Outcome, st
     Ok(Outcome::Done { ended })
 }
 
-/// Ends `user_id`'s grants (only those signed in with `session`, if given), and deletes
-/// index slots whose grant is already gone; the user's counter goes with a deleted user.
-/// Returns how many live grants ended.
-fn end_grants(
-    kv: &impl Kv,
-    user_id: &str,
-    session: Option<&str>,
-    now: u64,
-) -> Result<usize, store::Error> {
+/// Which of a user's grants an event ends.
+struct Ending<'a> {
+    user_id: &'a str,
+    /// Only the grants signed in with this Clerk session.
+    session: Option<&'a str>,
+    /// Only the grants made by then (the event's time): a retry a day later must not end
+    /// grants made since (a user unbanned who signed in again).
+    made_by: Option<u64>,
+    /// The user is gone for good: their index goes too.
+    user_deleted: bool,
+}
+
+impl Ending<'_> {
+    fn ends(&self, grant: &GrantRecord) -> bool {
+        grant.user_id == self.user_id
+            && self
+                .session
+                .is_none_or(|sid| grant.session_id.as_deref() == Some(sid))
+            && self.made_by.is_none_or(|at| grant.created_at <= at)
+    }
+}
+
+/// Deletes are sent in batches of this many keys as the walk goes, so a walk cut short
+/// (Svix stops waiting after 15 s) has done its part and the retry continues from there.
+const DELETE_BATCH: usize = 100;
+
+/// Ends the grants `ending` names; returns how many. A slot whose grant is absent is
+/// left alone (it may belong to a sign-in being written right now, which writes the
+/// slot first), except for a deleted user, whose whole index goes.
+fn end_grants(kv: &impl Kv, ending: &Ending, now: u64) -> Result<usize, store::Error> {
     let mut doomed = Vec::new();
-    let mut ended = Vec::new();
-    for slot in user_grants::walk(kv, user_id)? {
-        let grant = record::read::<GrantRecord>(kv, &keys::grant(&slot.grant_id), now)?;
-        let ends = match &grant {
-            None => true,
-            Some(grant) => {
-                grant.value.user_id == user_id
-                    && session.is_none_or(|sid| grant.value.session_id.as_deref() == Some(sid))
+    let mut batch: Vec<(String, GrantRecord)> = Vec::new();
+    let mut ended = 0;
+    let flush = |doomed: &mut Vec<String>, batch: &mut Vec<(String, GrantRecord)>| {
+        if !doomed.is_empty() {
+            kv.delete_many(doomed)?;
+        }
+        for (grant_id, grant) in batch.drain(..) {
+            super::audit_ended(&grant_id, &grant, "webhook");
+        }
+        doomed.clear();
+        Ok::<(), store::Error>(())
+    };
+    let mut seen = std::collections::HashSet::new();
+    for slot in user_grants::walk(kv, ending.user_id)? {
+        // Two instances indexing one old grant at once give it two slots.
+        if !seen.insert(slot.grant_id.clone()) {
+            doomed.push(slot.key);
+            continue;
+        }
+        match record::read::<GrantRecord>(kv, &keys::grant(&slot.grant_id), now)? {
+            Some(grant) if ending.ends(&grant.value) => {
+                doomed.extend(user_grants::grant_and_companions(
+                    &slot.grant_id,
+                    Some(&slot.key),
+                ));
+                batch.push((slot.grant_id, grant.value));
+                ended += 1;
             }
-        };
-        if ends {
-            ended.extend(grant.map(|grant| (slot.grant_id.clone(), grant.value)));
-            doomed.extend(user_grants::grant_and_companions(
-                &slot.grant_id,
-                Some(&slot.key),
-            ));
+            Some(_) => {}
+            None if ending.user_deleted => doomed.push(slot.key),
+            None => {}
+        }
+        if doomed.len() >= DELETE_BATCH {
+            flush(&mut doomed, &mut batch)?;
         }
     }
-    if session.is_none() {
-        doomed.push(user_grants::counter_key(user_id));
+    if ending.user_deleted {
+        doomed.push(user_grants::counter_key(ending.user_id));
     }
-    if !doomed.is_empty() {
-        kv.delete_many(&doomed)?;
-    }
-    for (grant_id, grant) in &ended {
-        super::audit_ended(grant_id, grant, "webhook");
-    }
-    Ok(ended.len())
+    flush(&mut doomed, &mut batch)?;
+    Ok(ended)
 }
