@@ -33,20 +33,10 @@ struct SignIn {
 async fn sign_in(app: &App, seed: u8) -> SignIn {
     let client = oauth::register_public(app).await;
     let pkce = Pkce::new(seed);
-    let form = oauth::open_consent(app, &oauth::authorize_query(app, &client, &pkce, &[])).await;
-    let resp = oauth::submit_consent(app, &form, &[("decision", "approve")]).await;
-    let to_app = resp.headers()["location"].to_str().unwrap().to_owned();
+    let clerk::AppHop { form, to_app, back } =
+        clerk::approve_through_app(app, &client, &pkce).await;
     let state = query_param(&to_app, "state");
-    let resp = app.client.get(&to_app).send().await.unwrap();
-    let back = resp.headers()["location"].to_str().unwrap().to_owned();
-    let resp = app
-        .client
-        .get(&back)
-        .header("cookie", &form.cookie)
-        .send()
-        .await
-        .unwrap();
-    let code = query_param(resp.headers()["location"].to_str().unwrap(), "code");
+    let code = query_param(&back_from_callback(app, &back, &form.cookie).await, "code");
     let (status, tokens) = oauth::exchange(app, &client, &code, &pkce).await;
     assert_eq!(status, 200, "{tokens}");
     SignIn {
@@ -61,13 +51,20 @@ async fn sign_in(app: &App, seed: u8) -> SignIn {
     }
 }
 
+/// Where our `/callback` sends the browser (the client, with a code or an error).
+async fn back_from_callback(app: &App, callback: &str, cookie: &str) -> String {
+    let resp = app
+        .client
+        .get(callback)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    resp.headers()["location"].to_str().unwrap().to_owned()
+}
+
 fn query_param(url: &str, name: &str) -> String {
-    url::Url::parse(url)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| panic!("no {name} in {url}"))
+    support::query_param(url, name).unwrap_or_else(|| panic!("no {name} in {url}"))
 }
 
 /// The grant id inside a token (`mcp_at_<grant>.<n>.<mac>`).
@@ -169,26 +166,9 @@ async fn a_whole_sequence_is_audited_and_no_log_line_carries_a_secret() {
     let form = oauth::open_consent(&app, &oauth::authorize_query(&app, &client, &pkce, &[])).await;
     oauth::submit_consent(&app, &form, &[("decision", "deny")]).await;
     mock.set_token("not-a-clerk-token".into());
-    let form = oauth::open_consent(&app, &oauth::authorize_query(&app, &client, &pkce, &[])).await;
-    let resp = oauth::submit_consent(&app, &form, &[("decision", "approve")]).await;
-    let to_app = resp.headers()["location"].to_str().unwrap().to_owned();
-    let back = app.client.get(&to_app).send().await.unwrap().headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let resp = app
-        .client
-        .get(&back)
-        .header("cookie", &form.cookie)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        resp.headers()["location"]
-            .to_str()
-            .unwrap()
-            .contains("error=access_denied")
-    );
+    let clerk::AppHop { form, back, .. } = clerk::approve_through_app(&app, &client, &pkce).await;
+    let refused = back_from_callback(&app, &back, &form.cookie).await;
+    assert!(refused.contains("error=access_denied"), "{refused}");
     oauth::settle(&app).await;
 
     let lines = audit_lines(&app);

@@ -13,32 +13,9 @@ use support::App;
 use support::clerk::{self, MockClerk};
 use support::oauth::{self, Client, Pkce};
 
-async fn register(app: &App, name: &str) -> Client {
-    let reg: Value = app
-        .client
-        .post(app.url("/register"))
-        .json(&json!({
-            "client_name": name,
-            "redirect_uris": [oauth::REDIRECT_URI],
-            "grant_types": ["authorization_code", "refresh_token"],
-            "token_endpoint_auth_method": "none",
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    oauth::settle(app).await;
-    Client {
-        id: reg["client_id"].as_str().unwrap().to_owned(),
-        secret: None,
-    }
-}
-
 /// An approved client of a locally signed-in `user`: the client and its tokens.
 async fn approve_locally(app: &App, name: &str, seed: u8, user: &str) -> (Client, Value) {
-    let client = register(app, name).await;
+    let client = oauth::register_named(app, name).await;
     let pkce = Pkce::new(seed);
     let code = oauth::authorize_locally(app, &client, &pkce, user).await;
     let (status, tokens) = oauth::exchange(app, &client, &code, &pkce).await;
@@ -243,14 +220,7 @@ async fn refused_forms_and_sign_ins_change_nothing() {
         .await
         .unwrap();
     let html = page.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = oauth::hidden_value(&html, "csrf");
     oauth::settle(&app).await;
 
     let before = app.host.kv_snapshot();

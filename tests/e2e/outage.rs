@@ -192,36 +192,41 @@ async fn every_endpoint_answers_503_while_the_store_refuses_and_works_again_afte
 /// Longer than `store::deadline::CLIENT_PATIENCE` (10 s): one stalled call is enough.
 const PAST_PATIENCE: Duration = Duration::from_secs(11);
 
-async fn exchange_code(app: &App, client: &oauth::Client, code: &str, pkce: &Pkce) -> Answer {
+async fn token_answer(app: &App, form: &[(&str, &str)]) -> Answer {
     let resp = app
         .client
         .post(app.url("/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("code_verifier", &pkce.verifier),
-            ("redirect_uri", oauth::REDIRECT_URI),
-            ("client_id", &client.id),
-        ])
+        .form(form)
         .send()
         .await
         .unwrap();
     answer(resp).await
 }
 
+async fn exchange_code(app: &App, client: &oauth::Client, code: &str, pkce: &Pkce) -> Answer {
+    token_answer(
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("code_verifier", &pkce.verifier),
+            ("redirect_uri", oauth::REDIRECT_URI),
+            ("client_id", &client.id),
+        ],
+    )
+    .await
+}
+
 async fn refresh_answer(app: &App, client: &oauth::Client, refresh: &str) -> Answer {
-    let resp = app
-        .client
-        .post(app.url("/token"))
-        .form(&[
+    token_answer(
+        app,
+        &[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh),
             ("client_id", &client.id),
-        ])
-        .send()
-        .await
-        .unwrap();
-    answer(resp).await
+        ],
+    )
+    .await
 }
 
 fn assert_page_unavailable(what: &str, page: &Answer) {
@@ -289,11 +294,7 @@ async fn a_callback_that_waited_past_a_clients_patience_keeps_its_sign_in_for_th
     let app = clerk::app(&mock).await;
     let client = oauth::register_public(&app).await;
     let pkce = Pkce::new(97);
-    let form = oauth::open_consent(&app, &oauth::authorize_query(&app, &client, &pkce, &[])).await;
-    let resp = oauth::submit_consent(&app, &form, &[("decision", "approve")]).await;
-    let to_app = resp.headers()["location"].to_str().unwrap().to_owned();
-    let resp = app.client.get(&to_app).send().await.unwrap();
-    let back = resp.headers()["location"].to_str().unwrap();
+    let clerk::AppHop { form, back, .. } = clerk::approve_through_app(&app, &client, &pkce).await;
     let callback = back.replacen(&app.public_base, &app.host.url(), 1);
     let visit_callback = || async {
         app.client
@@ -317,11 +318,7 @@ async fn a_callback_that_waited_past_a_clients_patience_keeps_its_sign_in_for_th
     let resp = visit_callback().await;
     assert_eq!(resp.status(), 302);
     let location = resp.headers()["location"].to_str().unwrap().to_owned();
-    let code = url::Url::parse(&location)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
+    let code = support::query_param(&location, "code")
         .unwrap_or_else(|| panic!("the reload ends with a code: {location}"));
     let (status, tokens) = oauth::exchange(&app, &client, &code, &pkce).await;
     assert_eq!(status, 200, "{tokens}");

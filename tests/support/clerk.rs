@@ -261,6 +261,30 @@ async fn app_me(up: &Upstream, req: &Req) -> hyper::Response<http_body_util::Ful
     }
 }
 
+/// The browser's part of a Clerk sign-in before our callback: the consent form (its
+/// cookie binds the callback), where the approval sent the browser (the app's
+/// `/auth/mcp`), and where the app sends it back (our `/callback`, on the public origin).
+pub struct AppHop {
+    pub form: super::oauth::ConsentForm,
+    pub to_app: String,
+    pub back: String,
+}
+
+/// Approves `client`'s consent page and takes the app's hop.
+pub async fn approve_through_app(
+    app: &super::App,
+    client: &super::oauth::Client,
+    pkce: &super::oauth::Pkce,
+) -> AppHop {
+    use super::oauth;
+    let form = oauth::open_consent(app, &oauth::authorize_query(app, client, pkce, &[])).await;
+    let resp = oauth::submit_consent(app, &form, &[("decision", "approve")]).await;
+    let to_app = resp.headers()["location"].to_str().unwrap().to_owned();
+    let resp = app.client.get(&to_app).send().await.unwrap();
+    let back = resp.headers()["location"].to_str().unwrap().to_owned();
+    AppHop { form, to_app, back }
+}
+
 /// Signs `user` in through the app in Clerk mode (consent, the app's hop, callback, code
 /// exchange); returns the client and the token response.
 pub async fn sign_in(app: &super::App, seed: u8) -> (super::oauth::Client, Value) {
@@ -277,26 +301,19 @@ pub async fn sign_in_across(
     use super::oauth;
     let client = oauth::register_public(app).await;
     let pkce = oauth::Pkce::new(seed);
-    let form = oauth::open_consent(app, &oauth::authorize_query(app, &client, &pkce, &[])).await;
-    let resp = oauth::submit_consent(app, &form, &[("decision", "approve")]).await;
-    let to_app = resp.headers()["location"].to_str().unwrap().to_owned();
-    let resp = app.client.get(&to_app).send().await.unwrap();
-    let back = resp.headers()["location"].to_str().unwrap();
-    let back = back.replacen(&back_at.public_base, &back_at.host.url(), 1);
+    let hop = approve_through_app(app, &client, &pkce).await;
+    let back = hop
+        .back
+        .replacen(&back_at.public_base, &back_at.host.url(), 1);
     let resp = back_at
         .client
         .get(&back)
-        .header("cookie", &form.cookie)
+        .header("cookie", &hop.form.cookie)
         .send()
         .await
         .unwrap();
-    let location = resp.headers()["location"].to_str().unwrap().to_owned();
-    let code = url::Url::parse(&location)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("the sign-in ends with a code");
+    let location = resp.headers()["location"].to_str().unwrap();
+    let code = super::query_param(location, "code").expect("the sign-in ends with a code");
     let (status, tokens) = oauth::exchange(app, &client, &code, &pkce).await;
     assert_eq!(status, 200, "{tokens}");
     (client, tokens)

@@ -352,6 +352,15 @@ pub async fn node_json(script: &str, options: &serde_json::Value) -> serde_json:
     serde_json::from_str(last).unwrap_or_else(|e| panic!("{script}: {e}: {stdout}"))
 }
 
+/// The value of query parameter `name` in `url`, if there is one.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
 /// This machine's Unix time in seconds (the host clock the components see starts there).
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now()

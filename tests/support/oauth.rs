@@ -33,8 +33,13 @@ impl Pkce {
 }
 
 pub async fn register_public(app: &App) -> Client {
+    register_named(app, "Test <Client>").await
+}
+
+/// A public client named `name`, for both grant types.
+pub async fn register_named(app: &App, name: &str) -> Client {
     let body = serde_json::json!({
-        "client_name": "Test <Client>",
+        "client_name": name,
         "redirect_uris": [REDIRECT_URI],
         "grant_types": ["authorization_code", "refresh_token"],
         "token_endpoint_auth_method": "none",
@@ -111,19 +116,21 @@ pub async fn open_consent(app: &App, query: &str) -> ConsentForm {
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
     let html = resp.text().await.unwrap();
     settle(app).await;
-    let ticket = html
-        .split("name=\"ticket\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let ticket = hidden_value(&html, "ticket");
     ConsentForm {
         ticket,
         cookie,
         html,
     }
+}
+
+/// The value of the page's hidden form field `name` (the first one).
+pub fn hidden_value(html: &str, name: &str) -> String {
+    html.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no hidden field {name}: {html}"))
+        .to_owned()
 }
 
 /// Submits the consent form; returns the response (a redirect on success).
