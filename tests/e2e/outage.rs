@@ -323,3 +323,47 @@ async fn a_callback_that_waited_past_a_clients_patience_keeps_its_sign_in_for_th
     let (status, tokens) = oauth::exchange(&app, &client, &code, &pkce).await;
     assert_eq!(status, 200, "{tokens}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_whose_store_fails_before_it_spends_the_sign_in_can_be_reloaded() {
+    let mock = MockClerk::start().await;
+    mock.set_valid_token();
+    let app = clerk::app(&mock).await;
+    let client = oauth::register_public(&app).await;
+    let pkce = Pkce::new(98);
+    let clerk::AppHop { form, back, .. } = clerk::approve_through_app(&app, &client, &pkce).await;
+    let callback = back.replacen(&app.public_base, &app.host.url(), 1);
+    oauth::settle(&app).await;
+    let sign_ins = |app: &App| {
+        app.host
+            .kv_snapshot()
+            .keys()
+            .filter(|k| k.starts_with("si:"))
+            .count()
+    };
+
+    // The store fails after 0, 1, 2, … commands: every failure before the sign-in is
+    // spent (the server key, the sign-in, Clerk's cached keys) is a 503 page that
+    // leaves it for the reload.
+    let mut failures_before_spending = 0;
+    for commands in 0.. {
+        app.host.set_store_refusing_after(commands);
+        let resp = app
+            .client
+            .get(&callback)
+            .header("cookie", &form.cookie)
+            .send()
+            .await
+            .unwrap();
+        app.host.set_store_refusing(false);
+        if resp.status() != 503 || sign_ins(&app) == 0 {
+            break;
+        }
+        assert_page_unavailable("callback", &answer(resp).await);
+        failures_before_spending += 1;
+    }
+    assert!(
+        failures_before_spending >= 3,
+        "the reads of the key, the sign-in and Clerk's keys each fail without spending it: {failures_before_spending}"
+    );
+}

@@ -10,7 +10,7 @@ use spin_sdk::http::{Method, Request, Response};
 use store::{Kv, keys, record};
 
 use super::authorize::{Failure, internal};
-use super::clerk_keys;
+use super::clerk_keys::{self, Unverified};
 use super::grants::redirect_with_code;
 
 pub fn handle(req: &Request) -> Response {
@@ -51,14 +51,19 @@ fn callback(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     if !ticket.is_bound_to(cookies::get(req, COOKIE_NAME).as_deref()) {
         return Err(Failure::Page(400, Error::InvalidSignIn));
     }
-    // 3. Once: the transaction is spent whatever the token turns out to be.
-    kv.delete(&transaction_key).map_err(Failure::Store)?;
-
     let redirect = ticket.redirect();
     let finish = |location: String| response::redirect_clearing_cookie(&location, COOKIE_NAME);
-    // 4. The user, from Clerk's session token. A refusal goes back to the client.
+    // 3. The user, from Clerk's session token. A store failure spends nothing (the
+    // reload works); otherwise the transaction is spent once, whatever the token
+    // turned out to be, and a refusal goes back to the client.
     let token = query.get("clerk_token").unwrap_or_default();
-    let user = match clerk_keys::verify(token, &settings, &kv, now) {
+    let verified = match clerk_keys::verify(token, &settings, &kv, now) {
+        Err(Unverified::Store(e)) => return Err(Failure::Store(e)),
+        Err(Unverified::Token(reason)) => Err(reason),
+        Ok(user) => Ok(user),
+    };
+    kv.delete(&transaction_key).map_err(Failure::Store)?;
+    let user = match verified {
         Ok(user) => user,
         Err(reason) => {
             eprintln!("callback: Clerk session token refused: {reason}");

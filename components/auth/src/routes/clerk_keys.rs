@@ -17,27 +17,35 @@ struct CachedJwks {
     json: String,
 }
 
+/// Why a token did not verify: the token itself (or Clerk's keys), or the store, which
+/// says nothing about the token: the sign-in may simply be tried again.
+pub enum Unverified {
+    Token(String),
+    Store(store::Error),
+}
+
 /// Verifies `token` with the keys `settings` point to.
 pub fn verify(
     token: &str,
     settings: &ClerkSettings,
     kv: &SpinKv,
     now: u64,
-) -> Result<session::SessionUser, String> {
+) -> Result<session::SessionUser, Unverified> {
+    let refused = |e: &dyn std::fmt::Display| Unverified::Token(e.to_string());
     if let Some(pem) = &settings.jwt_key {
         return session::verify(token, Keys::Pem(pem), &settings.expectations, now)
-            .map_err(|e| e.to_string());
+            .map_err(|e| refused(&e));
     }
     let kid = session::key_id(token)
-        .map_err(|e| e.to_string())?
+        .map_err(|e| refused(&e))?
         .unwrap_or_default();
     let cached =
-        record::read::<CachedJwks>(kv, keys::CLERK_JWKS, now).map_err(|e| e.to_string())?;
+        record::read::<CachedJwks>(kv, keys::CLERK_JWKS, now).map_err(Unverified::Store)?;
     let set = match cached.and_then(|c| session::parse_jwks(c.value.json.as_bytes()).ok()) {
         Some(set) if set.find(&kid).is_some() => set,
-        _ => fetch(settings, kv, now)?,
+        _ => fetch(settings, kv, now).map_err(Unverified::Token)?,
     };
-    session::verify(token, Keys::Jwks(&set), &settings.expectations, now).map_err(|e| e.to_string())
+    session::verify(token, Keys::Jwks(&set), &settings.expectations, now).map_err(|e| refused(&e))
 }
 
 fn fetch(settings: &ClerkSettings, kv: &SpinKv, now: u64) -> Result<JwkSet, String> {

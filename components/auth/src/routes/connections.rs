@@ -21,7 +21,7 @@ use spin_sdk::http::{Method, Request, Response};
 use store::{Kv, keys, record, user_grants};
 
 use super::authorize::{Failure, internal};
-use super::clerk_keys;
+use super::clerk_keys::{self, Unverified};
 
 pub const PATH: &str = "/connections";
 pub const CALLBACK_PATH: &str = "/connections/callback";
@@ -323,11 +323,15 @@ fn finish_sign_in(req: &Request) -> Result<Response, Failure> {
         return Err(Failure::Page(400, Error::InvalidSignIn));
     }
     let token = query.get("clerk_token").unwrap_or_default();
-    let user = clerk_keys::verify(token, &settings, &kv, now).map_err(|reason| {
-        eprintln!("connections: Clerk session token refused: {reason}");
-        audit::event("sign_in_refused").reason("clerk_token").emit();
-        Failure::Page(403, Error::ClerkTokenRefused)
-    })?;
+    let user =
+        clerk_keys::verify(token, &settings, &kv, now).map_err(|unverified| match unverified {
+            Unverified::Store(e) => Failure::Store(e),
+            Unverified::Token(reason) => {
+                eprintln!("connections: Clerk session token refused: {reason}");
+                audit::event("sign_in_refused").reason("clerk_token").emit();
+                Failure::Page(403, Error::ClerkTokenRefused)
+            }
+        })?;
     // The sign-in cookie is left to expire: a response sets one cookie here.
     signed_in(user.user_id, &key, now)
 }
