@@ -290,3 +290,36 @@ async fn the_jwks_fetch_obeys_allowed_outbound_hosts() {
         "the denied request never left"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clerk_unreachable_at_the_callback_is_a_503_page_and_the_reload_finishes_the_sign_in() {
+    let mock = MockClerk::start().await;
+    mock.set_valid_token();
+    let app = clerk::app(&mock).await;
+    let client = oauth::register_public(&app).await;
+    let pkce = Pkce::new(42);
+    let hop = clerk::approve_through_app(&app, &client, &pkce).await;
+    oauth::settle(&app).await;
+
+    mock.jwks_down.store(true, Ordering::SeqCst);
+    let before = app.host.kv_snapshot();
+    let resp = callback(&app, &hop.back, Some(&hop.form.cookie)).await;
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers()["retry-after"], "5");
+    assert!(
+        resp.headers().get("location").is_none(),
+        "the client is not told of a failure"
+    );
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("could not be reached"), "{page}");
+    assert_eq!(app.host.kv_snapshot(), before, "the sign-in was not spent");
+
+    // Clerk is back: the browser's reload finishes the sign-in.
+    mock.jwks_down.store(false, Ordering::SeqCst);
+    let resp = callback(&app, &hop.back, Some(&hop.form.cookie)).await;
+    assert_eq!(resp.status(), 302);
+    let code =
+        support::query_param(resp.headers()["location"].to_str().unwrap(), "code").expect("a code");
+    let (status, tokens) = oauth::exchange(&app, &client, &code, &pkce).await;
+    assert_eq!(status, 200, "{tokens}");
+}

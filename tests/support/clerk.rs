@@ -94,6 +94,8 @@ pub struct MockClerk {
     /// The `clerk_token` the app hands back on its next sign-in.
     pub next_token: Arc<Mutex<String>>,
     pub jwks_fetches: Arc<AtomicUsize>,
+    /// While set, the Backend API's `/v1/jwks` answers 503 (Clerk unavailable).
+    pub jwks_down: Arc<std::sync::atomic::AtomicBool>,
     /// The query strings `/auth/mcp` received.
     pub sign_ins: Arc<Mutex<Vec<String>>>,
     _task: tokio::task::JoinHandle<()>,
@@ -103,6 +105,7 @@ impl MockClerk {
     pub async fn start() -> Self {
         let next_token = Arc::new(Mutex::new(String::new()));
         let jwks_fetches = Arc::new(AtomicUsize::new(0));
+        let jwks_down = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let sign_ins = Arc::new(Mutex::new(Vec::new()));
         let upstream = Arc::new(Upstream {
             mint: Mutex::new(Mint::Lasting(60)),
@@ -111,9 +114,11 @@ impl MockClerk {
             app_calls: Mutex::new(Vec::new()),
         });
         let (token, fetches, seen) = (next_token.clone(), jwks_fetches.clone(), sign_ins.clone());
+        let down = jwks_down.clone();
         let up = upstream.clone();
         let (addr, task) = super::serve(move |req| {
             let (token, fetches, seen) = (token.clone(), fetches.clone(), seen.clone());
+            let down = down.clone();
             let up = up.clone();
             async move {
                 let path = req.uri().path().to_owned();
@@ -134,6 +139,9 @@ impl MockClerk {
                                 401,
                                 r#"{"errors":[{"code":"authentication_invalid"}]}"#,
                             );
+                        }
+                        if down.load(Ordering::SeqCst) {
+                            return super::response(503, r#"{"errors":[]}"#);
                         }
                         fetches.fetch_add(1, Ordering::SeqCst);
                         super::response(200, fixture("jwks.json"))
@@ -169,6 +177,7 @@ impl MockClerk {
             upstream,
             next_token,
             jwks_fetches,
+            jwks_down,
             sign_ins,
             _task: task,
         }

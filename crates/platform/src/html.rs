@@ -151,6 +151,20 @@ pub fn store_error(context: &str, error: &store::Error) -> Response {
     }
 }
 
+/// 503 while Clerk's Backend API cannot be asked for its signing keys: the sign-in is
+/// left as it was, so reloading the page finishes it once Clerk answers again.
+pub fn clerk_unreachable() -> Response {
+    let mut page = error_page(
+        503,
+        "Clerk, which signs you in, could not be reached. Please reload this page in a moment.",
+    );
+    page.set_header(
+        "retry-after",
+        crate::response::STORE_RETRY_AFTER_SECS.to_string(),
+    );
+    page
+}
+
 /// A page explaining why a sign-in cannot continue.
 pub fn error_page(status: u16, message: &str) -> Response {
     page(

@@ -59,6 +59,10 @@ fn callback(req: &Request, base: &BaseUrl) -> Result<Response, Failure> {
     let token = query.get("clerk_token").unwrap_or_default();
     let verified = match clerk_keys::verify(token, &settings, &kv, now) {
         Err(Unverified::Store(e)) => return Err(Failure::Store(e)),
+        Err(Unverified::ClerkUnreachable(reason)) => {
+            eprintln!("callback: {reason}");
+            return Ok(html::clerk_unreachable());
+        }
         Err(Unverified::Token(reason)) => Err(reason),
         Ok(user) => Ok(user),
     };

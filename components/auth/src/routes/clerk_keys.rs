@@ -22,6 +22,9 @@ struct CachedJwks {
 pub enum Unverified {
     Token(String),
     Store(store::Error),
+    /// Clerk's Backend API could not be asked for its keys (unreachable, or an error
+    /// answer): nothing is known about the token yet.
+    ClerkUnreachable(String),
 }
 
 /// Verifies `token` with the keys `settings` point to.
@@ -43,16 +46,17 @@ pub fn verify(
         record::read::<CachedJwks>(kv, keys::CLERK_JWKS, now).map_err(Unverified::Store)?;
     let set = match cached.and_then(|c| session::parse_jwks(c.value.json.as_bytes()).ok()) {
         Some(set) if set.find(&kid).is_some() => set,
-        _ => fetch(settings, kv, now).map_err(Unverified::Token)?,
+        _ => fetch(settings, kv, now)?,
     };
     session::verify(token, Keys::Jwks(&set), &settings.expectations, now).map_err(|e| refused(&e))
 }
 
-fn fetch(settings: &ClerkSettings, kv: &SpinKv, now: u64) -> Result<JwkSet, String> {
+fn fetch(settings: &ClerkSettings, kv: &SpinKv, now: u64) -> Result<JwkSet, Unverified> {
+    let unreachable = |e: String| Unverified::ClerkUnreachable(e);
     let secret = settings
         .secret_key
         .as_deref()
-        .ok_or("no clerk_secret_key to fetch the JWKS with")?;
+        .ok_or_else(|| Unverified::Token("no clerk_secret_key to fetch the JWKS with".into()))?;
     let request = Request::builder()
         .method(Method::Get)
         .uri(format!(
@@ -62,15 +66,25 @@ fn fetch(settings: &ClerkSettings, kv: &SpinKv, now: u64) -> Result<JwkSet, Stri
         .header("authorization", format!("Bearer {secret}"))
         .header("accept", "application/json")
         .build();
-    let response: Response = spin_sdk::http::run(spin_sdk::http::send(request))
-        .map_err(|e| format!("fetching Clerk's JWKS: {e}"))?;
+    let response: Response =
+        spin_sdk::http::run(spin_sdk::http::send(request)).map_err(|e| match e {
+            // The manifest does not let us call it: a configuration error, which no
+            // reload fixes.
+            spin_sdk::http::SendError::Http(spin_sdk::http::ErrorCode::HttpRequestDenied) => {
+                Unverified::Token(format!(
+                    "fetching Clerk's JWKS: {e} (allowed_outbound_hosts)"
+                ))
+            }
+            e => unreachable(format!("fetching Clerk's JWKS: {e}")),
+        })?;
     if *response.status() != 200 {
-        return Err(format!(
+        return Err(unreachable(format!(
             "Clerk's JWKS endpoint answered {}",
             response.status()
-        ));
+        )));
     }
-    let set = session::parse_jwks(response.body()).map_err(|e| e.to_string())?;
+    let set = session::parse_jwks(response.body())
+        .map_err(|e| unreachable(format!("Clerk's JWKS: {e}")))?;
     let json = String::from_utf8_lossy(response.body()).into_owned();
     let cache = Expiring {
         expires_at: now + JWKS_CACHE_SECS,

@@ -323,15 +323,19 @@ fn finish_sign_in(req: &Request) -> Result<Response, Failure> {
         return Err(Failure::Page(400, Error::InvalidSignIn));
     }
     let token = query.get("clerk_token").unwrap_or_default();
-    let user =
-        clerk_keys::verify(token, &settings, &kv, now).map_err(|unverified| match unverified {
-            Unverified::Store(e) => Failure::Store(e),
-            Unverified::Token(reason) => {
-                eprintln!("connections: Clerk session token refused: {reason}");
-                audit::event("sign_in_refused").reason("clerk_token").emit();
-                Failure::Page(403, Error::ClerkTokenRefused)
-            }
-        })?;
+    let user = match clerk_keys::verify(token, &settings, &kv, now) {
+        Ok(user) => user,
+        Err(Unverified::Store(e)) => return Err(Failure::Store(e)),
+        Err(Unverified::ClerkUnreachable(reason)) => {
+            eprintln!("connections: {reason}");
+            return Ok(html::clerk_unreachable());
+        }
+        Err(Unverified::Token(reason)) => {
+            eprintln!("connections: Clerk session token refused: {reason}");
+            audit::event("sign_in_refused").reason("clerk_token").emit();
+            return Err(Failure::Page(403, Error::ClerkTokenRefused));
+        }
+    };
     // The sign-in cookie is left to expire: a response sets one cookie here.
     signed_in(user.user_id, &key, now)
 }
