@@ -134,17 +134,9 @@ pub fn payload_too_large() -> Response {
 pub fn store_error(context: &str, error: &store::Error) -> Response {
     eprintln!("{context}: {error}");
     match error {
-        store::Error::Backend(_) | store::Error::Late { .. } => {
-            let mut page = error_page(
-                503,
-                "This server cannot reach its storage right now. Please try again in a moment.",
-            );
-            page.set_header(
-                "retry-after",
-                crate::response::STORE_RETRY_AFTER_SECS.to_string(),
-            );
-            page
-        }
+        store::Error::Backend(_) | store::Error::Late { .. } => unavailable_page(
+            "This server cannot reach its storage right now. Please try again in a moment.",
+        ),
         store::Error::Corrupt { .. } => {
             error_page(500, "Something went wrong on our side. Please try again.")
         }
@@ -154,10 +146,15 @@ pub fn store_error(context: &str, error: &store::Error) -> Response {
 /// 503 while Clerk's Backend API cannot be asked for its signing keys: the sign-in is
 /// left as it was, so reloading the page finishes it once Clerk answers again.
 pub fn clerk_unreachable() -> Response {
-    let mut page = error_page(
-        503,
+    unavailable_page(
         "Clerk, which signs you in, could not be reached. Please reload this page in a moment.",
-    );
+    )
+}
+
+/// 503 with `Retry-After`: something this server needs is down for a moment, and the
+/// same request will do once it is back.
+fn unavailable_page(message: &str) -> Response {
+    let mut page = error_page(503, message);
     page.set_header(
         "retry-after",
         crate::response::STORE_RETRY_AFTER_SECS.to_string(),
