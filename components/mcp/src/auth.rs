@@ -62,10 +62,7 @@ pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Resp
         .iter()
         .all(|needed| granted.contains(needed))
     {
-        audit::event("token_refused")
-            .user(&stored.value.user_id)
-            .client(&stored.value.client_id)
-            .grant(presented.grant_id)
+        audit::for_grant("token_refused", presented.grant_id, &stored.value)
             .reason("insufficient_scope")
             .emit();
         return Err(insufficient_scope(base));

@@ -6,6 +6,7 @@
 //! secret or cookie: every field is an identifier this server or Clerk assigned, or a
 //! word from a fixed list. Fields are documented in the README ("Audit trail").
 
+use oauth::grant::GrantRecord;
 use serde::Serialize;
 
 /// One event, built with its known identifiers and then `emit`ted.
@@ -33,6 +34,16 @@ pub fn event(event: &'static str) -> Audit<'static> {
         audit: event,
         at: crate::clock::now(),
         ..Audit::default()
+    }
+}
+
+/// Starts the line for `event` about `grant`: its user, client and id.
+pub fn for_grant<'a>(event: &'static str, grant_id: &'a str, grant: &'a GrantRecord) -> Audit<'a> {
+    Audit {
+        user: Some(&grant.user_id),
+        client: Some(&grant.client_id),
+        grant: Some(grant_id),
+        ..self::event(event)
     }
 }
 

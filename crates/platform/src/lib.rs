@@ -11,6 +11,7 @@ pub mod config;
 pub mod cookies;
 pub mod cors;
 pub mod fetch;
+pub mod grants;
 pub mod html;
 pub mod kv;
 pub mod random;

@@ -20,8 +20,7 @@ pub fn names_metadata_document(client_id: &str) -> bool {
 /// store's key limit, and readers need not know which kind they hold).
 pub fn client(client_id: &str) -> String {
     if names_metadata_document(client_id) {
-        let hash = URL_SAFE_NO_PAD.encode(Sha256::digest(client_id.as_bytes()));
-        format!("{CLIENT_METADATA_PREFIX}{hash}")
+        format!("{CLIENT_METADATA_PREFIX}{}", digest(client_id.as_bytes()))
     } else {
         format!("{CLIENT_PREFIX}{client_id}")
     }

@@ -16,15 +16,19 @@ use oauth::registration::ClientRecord;
 use oauth::secret::Secret;
 use oauth::{BaseUrl, Error, local_sign_in};
 use platform::config::SignIn;
-use platform::{audit, clock, config, cookies, html, kv::SpinKv, random};
+use platform::{audit, clock, config, cookies, grants, html, kv::SpinKv, random};
 use spin_sdk::http::{Method, Request, Response};
-use store::{Kv, keys, record, user_grants};
+use store::{keys, record, user_grants};
 
 use super::authorize::{Failure, internal};
 use super::clerk_keys::{self, Unverified};
 
 pub const PATH: &str = "/connections";
 pub const CALLBACK_PATH: &str = "/connections/callback";
+
+/// What a form without the pass's CSRF token is told.
+const FORGED_FORM: &str =
+    "This form did not come from the connections page. Open /connections and try again.";
 
 pub fn handle(req: &Request) -> Response {
     let base = match config::base_url(req) {
@@ -147,10 +151,7 @@ fn act(req: &Request) -> Result<Response, Failure> {
             // The cookie rides along on any request from this host; only the page knows
             // the token.
             if !pass.allows(form.get("csrf")) {
-                return Ok(html::error_page(
-                    403,
-                    "This form did not come from the connections page. Open /connections and try again.",
-                ));
+                return Ok(html::error_page(403, FORGED_FORM));
             }
             let grant_id = form.get("grant").unwrap_or_default();
             if !revoke(&kv, &pass, grant_id, now)? {
@@ -164,10 +165,7 @@ fn act(req: &Request) -> Result<Response, Failure> {
         Some("sign_out") => {
             // Signing out is harmless, but no other page may do it for the user.
             if !pass_of(req, &key, now).is_some_and(|pass| pass.allows(form.get("csrf"))) {
-                return Ok(html::error_page(
-                    403,
-                    "This form did not come from the connections page. Open /connections and try again.",
-                ));
+                return Ok(html::error_page(403, FORGED_FORM));
             }
             let mut response = see_list();
             response.set_header("set-cookie", cookies::clear_host_cookie(PASS_COOKIE));
@@ -196,18 +194,7 @@ fn revoke(kv: &SpinKv, pass: &Pass, grant_id: &str, now: u64) -> Result<bool, Fa
     let Some(grant) = grant.filter(|g| g.value.user_id == pass.user_id) else {
         return Ok(false);
     };
-    kv.delete_many(&user_grants::grant_and_companions(
-        grant_id,
-        grant.value.user_slot.as_deref(),
-    ))
-    .map_err(Failure::Store)?;
-    audit::event("grant_revoked")
-        .user(&grant.value.user_id)
-        .client(&grant.value.client_id)
-        .grant(grant_id)
-        .session(grant.value.session_id.as_deref())
-        .reason("user")
-        .emit();
+    grants::end(kv, grant_id, &grant.value, "user").map_err(Failure::Store)?;
     Ok(true)
 }
 

@@ -29,18 +29,7 @@ pub fn redirect_with_code(
         // Only a redirect URI stored before URIs had to be canonical can get here.
         return Err(Failure::Page(400, Error::RedirectUriMismatch));
     }
-    let (grant_id, user, session) = (
-        pending.grant_id.clone(),
-        pending.grant.user_id.clone(),
-        pending.grant.session_id.clone(),
-    );
     pending.store(kv)?;
-    audit::event("sign_in")
-        .user(&user)
-        .client(&ticket.client_id)
-        .grant(&grant_id)
-        .session(session.as_deref())
-        .emit();
     Ok(response::redirect_clearing_cookie(&location, COOKIE_NAME))
 }
 
@@ -118,7 +107,7 @@ impl PendingCode {
             &grant_key,
             &Expiring {
                 expires_at,
-                value: self.grant,
+                value: &self.grant,
             },
         )
         .map_err(Failure::Store)?;
@@ -130,6 +119,10 @@ impl PendingCode {
                 value: self.code_record,
             },
         )
-        .map_err(Failure::Store)
+        .map_err(Failure::Store)?;
+        audit::for_grant("sign_in", &self.grant_id, &self.grant)
+            .session(self.grant.session_id.as_deref())
+            .emit();
+        Ok(())
     }
 }

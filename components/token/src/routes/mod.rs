@@ -74,31 +74,6 @@ pub fn authenticated_client(
     Ok((params, credentials, client))
 }
 
-/// Ends a grant: the grant, what is kept under its id (the upstream token and its lock)
-/// and its entry in the user's index, in one round trip. Every access and refresh token
-/// of the grant fails from then on, on every instance.
-pub fn end_grant(
-    kv: &impl store::Kv,
-    grant_id: &str,
-    grant: &oauth::grant::GrantRecord,
-) -> Result<(), store::Error> {
-    kv.delete_many(&store::user_grants::grant_and_companions(
-        grant_id,
-        grant.user_slot.as_deref(),
-    ))
-}
-
-/// The audit line of an ended grant; `by` is who or what ended it.
-pub fn audit_ended(grant_id: &str, grant: &oauth::grant::GrantRecord, by: &str) {
-    platform::audit::event("grant_revoked")
-        .user(&grant.user_id)
-        .client(&grant.client_id)
-        .grant(grant_id)
-        .session(grant.session_id.as_deref())
-        .reason(by)
-        .emit();
-}
-
 /// Puts a grant that has no slot in its user's index there (one written before the
 /// index existed, or whose indexing failed at sign-in), before the write that renews
 /// it, so that webhooks and the connections page find every grant that lives on. A

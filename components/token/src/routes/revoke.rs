@@ -2,7 +2,7 @@
 //! kind of token ends the grant: the refresh token and every access token with it.
 
 use oauth::grant;
-use platform::{clock, kv::SpinKv, response};
+use platform::{clock, grants, kv::SpinKv, response};
 use spin_sdk::http::{Request, Response};
 use store::{keys, record};
 
@@ -34,8 +34,7 @@ fn revoke(req: &Request) -> Result<(), Failure> {
     let genuine = stored.value.check_refresh(&presented, now).is_ok()
         || stored.value.verify_access_token(&presented, now).is_ok();
     if stored.value.client_id == credentials.client_id && genuine {
-        super::end_grant(&kv, presented.grant_id, &stored.value)?;
-        super::audit_ended(presented.grant_id, &stored.value, "client");
+        grants::end(&kv, presented.grant_id, &stored.value, "client")?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use oauth::registration::ClientRecord;
 use oauth::secret::SecretHash;
 use oauth::token::{self, ClientCredentials, GrantType, TokenResponse};
 use oauth::{BaseUrl, Error};
-use platform::{audit, clock, config, kv::SpinKv, response};
+use platform::{audit, clock, config, grants, kv::SpinKv, response};
 use spin_sdk::http::{Request, Response};
 use store::{Expiring, keys, record};
 
@@ -71,8 +71,7 @@ fn authorization_code(
         // RFC 6749 §4.1.2: a code used twice revokes what it issued.
         let grant_id = &stored.value.grant_id;
         if let Some(grant) = record::read::<GrantRecord>(kv, &keys::grant(grant_id), now)? {
-            super::end_grant(kv, grant_id, &grant.value)?;
-            super::audit_ended(grant_id, &grant.value, "reused_code");
+            grants::end(kv, grant_id, &grant.value, "reused_code")?;
         }
         return Err(Error::InvalidCode.into());
     }
@@ -104,11 +103,7 @@ fn authorization_code(
     grant.expires_at = now + lifetimes.grant;
     super::ensure_indexed(kv, &grant_id, &mut grant.value);
     record::renew(kv, &keys::grant(&grant_id), previous_expiry, &grant)?;
-    audit::event("code_exchanged")
-        .user(&grant.value.user_id)
-        .client(&grant.value.client_id)
-        .grant(&grant_id)
-        .emit();
+    audit::for_grant("code_exchanged", &grant_id, &grant.value).emit();
     respond(
         &grant.value,
         &grant_id,
@@ -153,26 +148,18 @@ fn refresh(
             grant.expires_at = now + lifetimes.grant;
             super::ensure_indexed(kv, &grant_id, &mut grant.value);
             record::renew(kv, &grant_key, previous_expiry, &grant)?;
-            audit::event("refresh")
-                .user(&grant.value.user_id)
-                .client(&grant.value.client_id)
-                .grant(&grant_id)
-                .emit();
+            audit::for_grant("refresh", &grant_id, &grant.value).emit();
             respond(&grant.value, &grant_id, client, generation, lifetimes)
         }
         RefreshOutcome::Retry { generation } => {
-            audit::event("refresh")
-                .user(&grant.value.user_id)
-                .client(&grant.value.client_id)
-                .grant(&grant_id)
+            audit::for_grant("refresh", &grant_id, &grant.value)
                 .reason("retry")
                 .emit();
             respond(&grant.value, &grant_id, client, generation, lifetimes)
         }
         RefreshOutcome::Replayed => {
             // RFC 9700 §4.14.2: a replayed refresh token means it leaked; end the grant.
-            super::end_grant(kv, &grant_id, &grant.value)?;
-            super::audit_ended(&grant_id, &grant.value, "replay");
+            grants::end(kv, &grant_id, &grant.value, "replay")?;
             Err(Error::RefreshReplayed.into())
         }
     }

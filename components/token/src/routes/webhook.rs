@@ -9,7 +9,7 @@
 
 use clerk::webhook::{self, Delivery, Event, SigningSecret, WebhookError};
 use oauth::grant::GrantRecord;
-use platform::{audit, clock, config, kv::SpinKv, response};
+use platform::{audit, clock, config, grants, kv::SpinKv, response};
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::{Request, Response};
 use store::{Expiring, Kv, keys, record, user_grants};
@@ -189,7 +189,7 @@ fn end_grants(kv: &impl Kv, ending: &Ending, now: u64) -> Result<usize, store::E
             kv.delete_many(doomed)?;
         }
         for (grant_id, grant) in batch.drain(..) {
-            super::audit_ended(&grant_id, &grant, "webhook");
+            grants::audit_ended(&grant_id, &grant, "webhook");
         }
         doomed.clear();
         Ok::<(), store::Error>(())
