@@ -365,6 +365,67 @@ async fn a_tools_question_streamed_by_one_instance_is_answered_through_the_other
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sse_stream_on_one_instance_carries_the_answers_to_messages_posted_to_the_other() {
+    let redis = RedisServer::start();
+    let start = || {
+        App::start_on(
+            Arc::new(tempfile::tempdir().unwrap()),
+            support::conformance_manifest(),
+            &[
+                ("base_url", PUBLIC_BASE),
+                ("signing_secret", SIGNING_SECRET),
+            ],
+            redis.runtime_config(),
+        )
+    };
+    let (a, b) = (start().await, start().await);
+    let (_, tokens) = oauth::sign_in_locally(&a, 67, "nia").await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let mut stream = support::sse::Stream::open(&a, access).await;
+    let mut init = initialize();
+    init["params"]["capabilities"] = json!({ "elicitation": {} });
+    let posted = support::sse::post(&b, &stream.endpoint, access, &init).await;
+    assert_eq!(posted.status(), 202);
+    assert_eq!(
+        stream.message().await["result"]["protocolVersion"],
+        "2025-06-18"
+    );
+    assert_eq!(
+        support::sse::post(&b, &stream.endpoint, access, &add(2))
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(
+        stream.message().await["result"]["structuredContent"]["sum"],
+        5.0
+    );
+
+    // A tool run by B asks on A's stream; the answer, POSTed to A, reaches B's tool.
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "test_elicitation", "arguments": {"message": "Who are you?"}}});
+    assert_eq!(
+        support::sse::post(&b, &stream.endpoint, access, &call)
+            .await
+            .status(),
+        202
+    );
+    let question = stream.message().await;
+    assert_eq!(question["method"], "elicitation/create");
+    let answer = json!({"jsonrpc": "2.0", "id": question["id"], "result": {
+        "action": "accept", "content": {"username": "nia", "email": "nia@example.com"}}});
+    assert_eq!(
+        support::sse::post(&a, &stream.endpoint, access, &answer)
+            .await
+            .status(),
+        202
+    );
+    let result = stream.message().await;
+    assert_eq!(result["id"], 3);
+    assert!(result.to_string().contains("nia@example.com"), "{result}");
+}
+
 /// The host clock two hours on, plus a minute.
 fn exp_after_two_hours(app: &App) -> u64 {
     app.host.now() + 2 * 3600 + 60

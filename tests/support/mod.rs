@@ -7,6 +7,7 @@ pub mod clerk;
 pub mod fill;
 pub mod oauth;
 pub mod redis;
+pub mod sse;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -59,6 +59,7 @@ impl Endpoint {
         match path {
             "/.well-known/oauth-protected-resource"
             | "/.well-known/oauth-protected-resource/mcp"
+            | "/.well-known/oauth-protected-resource/sse"
             | "/.well-known/oauth-authorization-server" => Self::Metadata,
             "/register" => Self::Register,
             "/authorize" => Self::Authorize,
@@ -117,7 +118,10 @@ impl Endpoint {
 fn route(req: &Request) -> Response {
     match req.path() {
         "/.well-known/oauth-protected-resource" | "/.well-known/oauth-protected-resource/mcp" => {
-            routes::metadata::protected_resource(req)
+            routes::metadata::protected_resource(req, oauth::base_url::MCP_PATH)
+        }
+        "/.well-known/oauth-protected-resource/sse" => {
+            routes::metadata::protected_resource(req, oauth::base_url::SSE_PATH)
         }
         "/.well-known/oauth-authorization-server" => routes::metadata::authorization_server(req),
         "/register" => routes::register::handle(req),

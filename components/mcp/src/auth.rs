@@ -14,6 +14,9 @@ pub struct Authenticated {
     pub grant: GrantRecord,
     /// Where the challenge sends a client that must sign in again.
     pub base: BaseUrl,
+    /// The endpoint's address of the resource (`/mcp` or `/sse`), whose metadata the
+    /// challenge names.
+    pub resource_path: &'static str,
 }
 
 /// The challenge for a caller whose grant was revoked while serving the request (the
@@ -21,20 +24,29 @@ pub struct Authenticated {
 pub fn sign_in_again(caller: &Authenticated) -> Response {
     challenge(
         &caller.base,
+        caller.resource_path,
         Some("the sign-in has ended (the session was revoked); sign in again"),
     )
 }
 
-pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Response> {
+/// The caller of the endpoint at `resource_path`. Tokens are bound to the canonical
+/// `/mcp` resource whichever address the client asked for, so this check is the same at
+/// every endpoint; only the challenge differs, naming the endpoint's own metadata.
+pub fn authenticate(
+    req: &Request,
+    base: &BaseUrl,
+    resource_path: &'static str,
+) -> Result<Authenticated, Response> {
     let header = req.header("authorization").and_then(|v| v.as_str());
     let token = match bearer::parse_authorization(header) {
         Ok(Some(token)) => token,
         // RFC 6750 §3.1: no error code when no credentials were sent.
-        Ok(None) => return Err(challenge(base, None)),
+        Ok(None) => return Err(challenge(base, resource_path, None)),
         Err(_) => {
             audit::event("token_refused").reason("not_bearer").emit();
             return Err(challenge(
                 base,
+                resource_path,
                 Some("the Authorization header is not a bearer token"),
             ));
         }
@@ -44,6 +56,7 @@ pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Resp
         audit::event("token_refused").reason(reason).emit();
         challenge(
             base,
+            resource_path,
             Some("the access token is invalid, expired or revoked"),
         )
     };
@@ -65,19 +78,21 @@ pub fn authenticate(req: &Request, base: &BaseUrl) -> Result<Authenticated, Resp
         audit::for_grant("token_refused", presented.grant_id, &stored.value)
             .reason("insufficient_scope")
             .emit();
-        return Err(insufficient_scope(base));
+        return Err(insufficient_scope(base, resource_path));
     }
     Ok(Authenticated {
         grant_id: presented.grant_id.to_owned(),
         grant: stored.value,
         base: base.clone(),
+        resource_path,
     })
 }
 
-fn insufficient_scope(base: &BaseUrl) -> Response {
+fn insufficient_scope(base: &BaseUrl, resource_path: &str) -> Response {
     let needed = oauth::scope::SUPPORTED.join(" ");
     respond(
         base,
+        resource_path,
         Some(BearerError::InsufficientScope),
         Some("the access token lacks a scope this endpoint needs"),
         &needed,
@@ -85,9 +100,10 @@ fn insufficient_scope(base: &BaseUrl) -> Response {
     )
 }
 
-fn challenge(base: &BaseUrl, invalid_token: Option<&str>) -> Response {
+fn challenge(base: &BaseUrl, resource_path: &str, invalid_token: Option<&str>) -> Response {
     respond(
         base,
+        resource_path,
         invalid_token.map(|_| BearerError::InvalidToken),
         invalid_token,
         oauth::scope::MCP,
@@ -98,12 +114,13 @@ fn challenge(base: &BaseUrl, invalid_token: Option<&str>) -> Response {
 /// A `WWW-Authenticate: Bearer` challenge pointing at the protected resource metadata.
 fn respond(
     base: &BaseUrl,
+    resource_path: &str,
     error: Option<BearerError>,
     description: Option<&str>,
     scope: &str,
     body: &'static str,
 ) -> Response {
-    let resource_metadata = base.protected_resource_metadata_url();
+    let resource_metadata = base.metadata_url_for(resource_path);
     let challenge = BearerChallenge {
         error,
         description,

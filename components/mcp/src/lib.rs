@@ -1,6 +1,7 @@
-//! The MCP endpoint. Every request must come to this server's host (DNS-rebinding
-//! protection) and carry an access token this server issued for this resource; without
-//! one, the RFC 9728 challenge starts the client's OAuth discovery.
+//! The MCP endpoints: Streamable HTTP at `/mcp`, and the HTTP+SSE transport at `/sse`
+//! (`sse`). Every request must come to this server's host (DNS-rebinding protection)
+//! and carry an access token this server issued for this resource; without one, the
+//! RFC 9728 challenge starts the client's OAuth discovery.
 
 mod auth;
 #[cfg(feature = "conformance")]
@@ -9,6 +10,7 @@ mod guard;
 mod peer;
 mod reply;
 mod session;
+mod sse;
 mod tools;
 mod transport;
 mod upstream;
@@ -72,27 +74,32 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
     // The DNS-rebinding guard admitted this origin, so it gets CORS (no token needed
     // for a preflight); a request without `Origin` is not from a browser program.
     let cors = cors_origin.map(Allow::Origin);
+    let endpoint = sse::Endpoint::of(req.path());
     if cors::is_preflight(&req) {
+        let methods = endpoint.map_or("GET, POST, DELETE", sse::Endpoint::methods);
         let preflight = match cors {
-            Some(allow) => cors::preflight(&req, allow, "GET, POST, DELETE"),
+            Some(allow) => cors::preflight(&req, allow, methods),
             None => Response::builder()
                 .status(204)
-                .header("allow", "GET, POST, DELETE, OPTIONS")
+                .header("allow", format!("{methods}, OPTIONS"))
                 .body(Vec::new())
                 .build(),
         };
         return stream::send(out, preflight);
     }
-    let streams = transport::header(&req, "accept")
-        .is_some_and(|accept| oauth::form::accepts(accept, "text/event-stream"));
-    let common_headers = cors
+    let common_headers: Vec<(String, String)> = cors
         .map(cors::headers)
         .unwrap_or_default()
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value))
         .collect();
+    if let Some(endpoint) = endpoint {
+        return sse::handle(&req, endpoint, &base, &server(), common_headers, out);
+    }
+    let streams = transport::header(&req, "accept")
+        .is_some_and(|accept| oauth::form::accepts(accept, "text/event-stream"));
     let reply = Reply::new(out, streams, common_headers);
-    match auth::authenticate(&req, &base) {
+    match auth::authenticate(&req, &base, oauth::base_url::MCP_PATH) {
         Ok(caller) => transport::handle(&req, &server(), caller, reply),
         Err(rejection) => reply.send(rejection),
     }

@@ -60,13 +60,36 @@ impl Peer for SessionPeer<'_> {
     }
 
     fn request(&self, method: &str, params: Value) -> Result<Value, PeerError> {
+        let pending = Pending::open(self.kv, self.session_hash)?;
+        if self.reply.event(&pending.message(method, params)).is_err() {
+            pending.withdraw(self.kv);
+            return Err(PeerError::NoChannel);
+        }
+        // The stream is this request's own: a failed keep-alive means the client left.
+        pending.wait(self.kv, || {
+            self.reply
+                .keep_alive()
+                .map_err(|_| PeerError::Failed("the client disconnected".into()))
+        })
+    }
+}
+
+/// A request to the client whose answer is awaited in the store (`ma:`): opened
+/// before the request is sent, so that only answers to requests really sent are kept.
+pub struct Pending {
+    id: String,
+    key: String,
+}
+
+impl Pending {
+    pub fn open(kv: &SpinKv, session_hash: &str) -> Result<Self, PeerError> {
         let failed = |e: &dyn std::fmt::Display| PeerError::Failed(e.to_string());
         let nonce = platform::random::bytes::<16>().map_err(|e| failed(&e))?;
         let id = format!(
             "{REQUEST_ID_PREFIX}{}",
             Secret::from_random(&nonce).expose()
         );
-        let key = keys::mcp_answer(self.session_hash, &id);
+        let key = keys::mcp_answer(session_hash, &id);
         let pending = Expiring {
             expires_at: clock::now() + ANSWER_WAIT.as_secs() + 60,
             value: AnswerRecord {
@@ -74,27 +97,44 @@ impl Peer for SessionPeer<'_> {
                 error: None,
             },
         };
-        record::create(self.kv, &key, &pending).map_err(|e| failed(&e))?;
-        let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
-        if self.reply.event(&message).is_err() {
-            let _ = self.kv.delete(&key);
-            return Err(PeerError::NoChannel);
-        }
-        let outcome = self.wait(&key);
-        let _ = self.kv.delete(&key);
+        record::create(kv, &key, &pending).map_err(|e| failed(&e))?;
+        Ok(Self { id, key })
+    }
+
+    /// The JSON-RPC request to send the client.
+    pub fn message(&self, method: &str, params: Value) -> Value {
+        json!({ "jsonrpc": "2.0", "id": self.id, "method": method, "params": params })
+    }
+
+    /// Gives up on a request that could not be sent.
+    pub fn withdraw(self, kv: &SpinKv) {
+        let _ = kv.delete(&self.key);
+    }
+
+    /// Polls the store for the answer, at most [`ANSWER_WAIT`]; `still_there` runs
+    /// every [`KEEP_ALIVE`] and ends the wait when the client can no longer answer.
+    pub fn wait(
+        self,
+        kv: &SpinKv,
+        mut still_there: impl FnMut() -> Result<(), PeerError>,
+    ) -> Result<Value, PeerError> {
+        let outcome = self.poll(kv, &mut still_there);
+        let _ = kv.delete(&self.key);
         outcome
     }
-}
 
-impl SessionPeer<'_> {
-    fn wait(&self, key: &str) -> Result<Value, PeerError> {
+    fn poll(
+        &self,
+        kv: &SpinKv,
+        still_there: &mut impl FnMut() -> Result<(), PeerError>,
+    ) -> Result<Value, PeerError> {
         let started = std::time::Instant::now();
         let mut interval = Duration::from_millis(10);
-        let mut last_keep_alive = started;
+        let mut last_check = started;
         while started.elapsed() < ANSWER_WAIT {
             stream::sleep(interval);
             interval = (interval * 2).min(MAX_POLL);
-            let stored = record::read::<AnswerRecord>(self.kv, key, clock::now())
+            let stored = record::read::<AnswerRecord>(kv, &self.key, clock::now())
                 .map_err(|e| PeerError::Failed(e.to_string()))?;
             match stored.map(|r| r.value) {
                 Some(AnswerRecord {
@@ -114,11 +154,9 @@ impl SessionPeer<'_> {
                 Some(_) => {}
                 None => return Err(PeerError::Failed("the request was withdrawn".into())),
             }
-            if last_keep_alive.elapsed() >= KEEP_ALIVE {
-                last_keep_alive = std::time::Instant::now();
-                self.reply
-                    .keep_alive()
-                    .map_err(|_| PeerError::Failed("the client disconnected".into()))?;
+            if last_check.elapsed() >= KEEP_ALIVE {
+                last_check = std::time::Instant::now();
+                still_there()?;
             }
         }
         Err(PeerError::Timeout)

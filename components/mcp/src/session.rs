@@ -49,26 +49,33 @@ impl SessionRecord {
 pub struct Session {
     /// The hash of the id: the store key's suffix, and the scope of handed-over answers.
     pub hash: String,
+    /// Where the record is kept (`ms:` or, for the HTTP+SSE transport, `ss:`).
+    pub key: String,
     pub record: Expiring<SessionRecord>,
-}
-
-impl Session {
-    pub fn key(&self) -> String {
-        keys::mcp_session(&self.hash)
-    }
 }
 
 /// Opens a session for `user_id`; returns the id to send in `Mcp-Session-Id`.
 pub fn open(kv: &SpinKv, record: SessionRecord, now: u64) -> Result<Secret, store::Error> {
+    open_under(kv, keys::mcp_session, record, now + LIFETIME_SECS).map(|(id, _)| id)
+}
+
+/// Opens a session kept under `key_of(hash)` until `expires_at`: its id and its hash.
+pub fn open_under(
+    kv: &SpinKv,
+    key_of: fn(&str) -> String,
+    record: SessionRecord,
+    expires_at: u64,
+) -> Result<(Secret, String), store::Error> {
     let random = platform::random::bytes::<32>()
         .map_err(|e| store::Error::Backend(format!("random: {e}")))?;
     let id = Secret::from_random(&random);
+    let hash = id.hash().to_string();
     let stored = Expiring {
-        expires_at: now + LIFETIME_SECS,
+        expires_at,
         value: record,
     };
-    record::create(kv, &keys::mcp_session(&id.hash().to_string()), &stored)?;
-    Ok(id)
+    record::create(kv, &key_of(&hash), &stored)?;
+    Ok((id, hash))
 }
 
 /// The caller's session `id`, or `None` when there is none for this user (unknown,
@@ -79,19 +86,31 @@ pub fn find(
     user_id: &str,
     now: u64,
 ) -> Result<Option<Session>, store::Error> {
-    let hash = SecretHash::of(id).to_string();
-    let found = record::read::<SessionRecord>(kv, &keys::mcp_session(&hash), now)?;
-    Ok(found
-        .filter(|record| record.value.user_id == user_id)
-        .map(|record| Session { hash, record }))
+    find_under(kv, keys::mcp_session, id, user_id, now)
 }
 
-/// Stores a changed session (its log level).
+/// [`find`] for sessions kept under `key_of(hash)`.
+pub fn find_under(
+    kv: &SpinKv,
+    key_of: fn(&str) -> String,
+    id: &str,
+    user_id: &str,
+    now: u64,
+) -> Result<Option<Session>, store::Error> {
+    let hash = SecretHash::of(id).to_string();
+    let key = key_of(&hash);
+    let found = record::read::<SessionRecord>(kv, &key, now)?;
+    Ok(found
+        .filter(|record| record.value.user_id == user_id)
+        .map(|record| Session { hash, key, record }))
+}
+
+/// Stores a changed session (its log level, or what `initialize` negotiated).
 pub fn save(kv: &SpinKv, session: &Session) -> Result<(), store::Error> {
-    record::write(kv, &session.key(), &session.record)
+    record::write(kv, &session.key, &session.record)
 }
 
 /// Ends a session.
 pub fn end(kv: &SpinKv, session: &Session) -> Result<(), store::Error> {
-    kv.delete(&session.key())
+    kv.delete(&session.key)
 }

@@ -313,7 +313,7 @@ fn delete(req: &Request, caller: Authenticated, reply: Reply) {
     }
 }
 
-fn context<'a>(
+pub fn context<'a>(
     caller: &Authenticated,
     client_capabilities: ClientCapabilities,
     log_level: Option<protocol::logging::Level>,
@@ -369,7 +369,7 @@ fn answer(id: &jsonrpc::Id, outcome: Result<Value, Error>) -> Value {
     }
 }
 
-fn accepted() -> Response {
+pub fn accepted() -> Response {
     Response::builder().status(202).body(Vec::new()).build()
 }
 

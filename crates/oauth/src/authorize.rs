@@ -135,8 +135,10 @@ fn granted_scope(requested: Option<&str>, registered: &str) -> Result<String, Er
     })
 }
 
-/// RFC 8707 §2 / MCP authorization: `resource` names this server's MCP endpoint; an
-/// upper-case scheme or host, or a trailing slash, still designates the same resource.
+/// RFC 8707 §2 / MCP authorization: `resource` names this server's MCP endpoint (at
+/// `/mcp`, or its HTTP+SSE address `/sse`); an upper-case scheme or host, or a trailing
+/// slash, still designates the same resource. Either way the grant is bound to the
+/// canonical `/mcp` URL, so a token works at both endpoints.
 ///
 /// The MCP spec says clients MUST send it, but Claude Code, the claude.ai connector and
 /// Codex do not. This authorization server guards exactly one resource, so an absent
@@ -151,7 +153,7 @@ pub fn verify_resource(requested: Option<&str>, base: &BaseUrl) -> Result<String
         url.query().is_none()
             && url.fragment().is_none()
             && url.origin().ascii_serialization() == base.issuer()
-            && url.path().trim_end_matches('/') == crate::base_url::MCP_PATH
+            && crate::base_url::RESOURCE_PATHS.contains(&url.path().trim_end_matches('/'))
     });
     if same {
         Ok(canonical)
@@ -324,6 +326,8 @@ mod tests {
             "https://mcp.example.com/mcp",
             "HTTPS://MCP.EXAMPLE.COM/mcp",
             "https://mcp.example.com/mcp/",
+            "https://mcp.example.com/sse",
+            "https://mcp.example.com/sse/",
         ] {
             assert_eq!(
                 verify_resource(Some(r), &base()).unwrap(),
@@ -336,10 +340,18 @@ mod tests {
             "https://mcp.example.com/mcp",
             "the one resource is the default"
         );
-        assert_eq!(
-            verify_resource(Some("https://mcp.example.com/mcp?x=1"), &base()),
-            Err(Error::InvalidResource)
-        );
+        for other in [
+            "https://mcp.example.com/mcp?x=1",
+            "https://mcp.example.com/sse/message",
+            "https://mcp.example.com/",
+            "https://other.example.com/sse",
+        ] {
+            assert_eq!(
+                verify_resource(Some(other), &base()),
+                Err(Error::InvalidResource),
+                "{other}"
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,15 @@ use url::Url;
 /// Path of the MCP endpoint; the protected resource is `{origin}/mcp`.
 pub const MCP_PATH: &str = "/mcp";
 
+/// Path of the HTTP+SSE endpoint (2024-11-05). It is a second address of the same
+/// protected resource: clients derive the resource they ask a token for from the URL
+/// they were given, so a client told `/sse` asks for `{origin}/sse`, and the grant is
+/// bound to the canonical `{origin}/mcp` either way (see `authorize::verify_resource`).
+pub const SSE_PATH: &str = "/sse";
+
+/// Every path a client may name as this server's resource.
+pub const RESOURCE_PATHS: [&str; 2] = [MCP_PATH, SSE_PATH];
+
 /// A validated `http(s)` origin: scheme, host and optional port, nothing else.
 ///
 /// It is the OAuth issuer as-is (RFC 8414 §2: no query or fragment), so it carries no
@@ -79,7 +88,14 @@ impl BaseUrl {
     /// The path-inserted RFC 9728 metadata URL for the MCP resource, the one the 401
     /// challenge names.
     pub fn protected_resource_metadata_url(&self) -> String {
-        self.join(&format!("/.well-known/oauth-protected-resource{MCP_PATH}"))
+        self.metadata_url_for(MCP_PATH)
+    }
+
+    /// The RFC 9728 metadata URL for the resource at `path` (one of [`RESOURCE_PATHS`]):
+    /// the challenge at each endpoint names the document whose `resource` is that
+    /// endpoint's own URL, which is what clients check it against.
+    pub fn metadata_url_for(&self, path: &str) -> String {
+        self.join(&format!("/.well-known/oauth-protected-resource{path}"))
     }
 }
 

@@ -67,8 +67,14 @@ pub struct ProtectedResourceMetadata {
 
 impl ProtectedResourceMetadata {
     pub fn new(base: &BaseUrl) -> Self {
+        Self::at(base, crate::base_url::MCP_PATH)
+    }
+
+    /// The document for the resource's address at `path` (`/mcp` or `/sse`): RFC 9728
+    /// §3.3 has `resource` be the URL the document's own well-known URL was built from.
+    pub fn at(base: &BaseUrl, path: &str) -> Self {
         Self {
-            resource: base.mcp_resource(),
+            resource: base.join(path),
             authorization_servers: vec![base.issuer().to_owned()],
             scopes_supported: scope::SUPPORTED.to_vec(),
             bearer_methods_supported: vec!["header"],

@@ -205,6 +205,56 @@ pub fn app_timeout() -> Result<std::time::Duration, ConfigError> {
         })
 }
 
+/// The HTTP+SSE transport's stream timing.
+#[derive(Debug, Clone, Copy)]
+pub struct SseSettings {
+    /// The longest a `GET /sse` stream lives (`sse_stream_lifetime`, 1 hour by default,
+    /// 5 seconds to 1 day). Below a host's own cap on a request's duration, it ends the
+    /// stream cleanly first.
+    pub stream_lifetime: std::time::Duration,
+    /// Between heartbeat comments on an idle stream (`sse_heartbeat`, 15 seconds by
+    /// default, 1 to 60 seconds): proxies keep the stream open, and a client that left is
+    /// noticed within one interval.
+    pub heartbeat: std::time::Duration,
+}
+
+pub fn sse_settings() -> Result<SseSettings, ConfigError> {
+    use std::time::Duration;
+    Ok(SseSettings {
+        stream_lifetime: duration_variable(
+            "sse_stream_lifetime",
+            Duration::from_secs(60 * 60),
+            Duration::from_secs(5)..=Duration::from_secs(24 * 60 * 60),
+            "must be a duration from 5s to 1d, such as \"1h\"",
+        )?,
+        heartbeat: duration_variable(
+            "sse_heartbeat",
+            Duration::from_secs(15),
+            Duration::from_secs(1)..=Duration::from_secs(60),
+            "must be a duration from 1s to 60s, such as \"15s\"",
+        )?,
+    })
+}
+
+/// A duration variable (humantime syntax: "90s", "10m", "1h"), its default when unset.
+fn duration_variable(
+    name: &'static str,
+    default: std::time::Duration,
+    range: std::ops::RangeInclusive<std::time::Duration>,
+    expected: &str,
+) -> Result<std::time::Duration, ConfigError> {
+    let Some(value) = optional_variable(name) else {
+        return Ok(default);
+    };
+    humantime::parse_duration(value.trim())
+        .ok()
+        .filter(|d| range.contains(d))
+        .ok_or(ConfigError::InvalidVariable {
+            name,
+            reason: expected.into(),
+        })
+}
+
 /// How users sign in: through the customer's Clerk app, or (with no Clerk settings) the
 /// local development sign-in.
 pub enum SignIn {

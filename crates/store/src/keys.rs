@@ -66,6 +66,31 @@ pub fn mcp_answer(session_hash: &str, request_id: &str) -> String {
     format!("{MCP_ANSWER_PREFIX}{session_hash}:{request_id}")
 }
 
+/// A session of the HTTP+SSE transport, keyed by the SHA-256 of its `sessionId`
+/// (`ss:` + hash). It lives while its `GET /sse` stream does.
+pub const SSE_SESSION_PREFIX: &str = "ss:";
+
+pub fn sse_session(id_hash: &str) -> String {
+    format!("{SSE_SESSION_PREFIX}{id_hash}")
+}
+
+/// How many messages an SSE session's outbox has numbered (`sn:` + session hash; a
+/// counter). Removed with the session.
+pub const SSE_OUTBOX_COUNT_PREFIX: &str = "sn:";
+
+pub fn sse_outbox_count(session_hash: &str) -> String {
+    format!("{SSE_OUTBOX_COUNT_PREFIX}{session_hash}")
+}
+
+/// One message waiting for an SSE session's stream (`so:` + session hash + `:` + its
+/// number): written by whichever instance handled a POST, read and deleted by the
+/// instance holding the stream.
+pub const SSE_OUTBOX_PREFIX: &str = "so:";
+
+pub fn sse_outbox(session_hash: &str, number: i64) -> String {
+    format!("{SSE_OUTBOX_PREFIX}{session_hash}:{number}")
+}
+
 /// The Clerk token last minted for a grant (`ut:` + grant id), until shortly before it
 /// expires.
 pub const UPSTREAM_TOKEN_PREFIX: &str = "ut:";
@@ -118,7 +143,7 @@ pub fn webhook_delivery(id_hash: &str) -> String {
 
 /// Prefixes of the records that expire and that the sweep removes once they have
 /// (`scripts/reclaim` removes the expired ones written before the expiry index).
-pub const EXPIRING_PREFIXES: [&str; 10] = [
+pub const EXPIRING_PREFIXES: [&str; 12] = [
     CLIENT_PREFIX,
     GRANT_PREFIX,
     CODE_PREFIX,
@@ -126,15 +151,23 @@ pub const EXPIRING_PREFIXES: [&str; 10] = [
     CLIENT_METADATA_PREFIX,
     MCP_SESSION_PREFIX,
     MCP_ANSWER_PREFIX,
+    SSE_SESSION_PREFIX,
+    SSE_OUTBOX_PREFIX,
     UPSTREAM_TOKEN_PREFIX,
     UPSTREAM_LOCK_PREFIX,
     WEBHOOK_PREFIX,
 ];
 
-/// The records kept for a grant under its id, removed with it by the sweep.
-pub fn grant_companions(grant_key: &str) -> Option<[String; 2]> {
-    let grant_id = grant_key.strip_prefix(GRANT_PREFIX)?;
-    Some([upstream_token(grant_id), upstream_lock(grant_id)])
+/// The records kept beside a record under its id, removed with it by the sweep: a
+/// grant's Clerk token and lock, an SSE session's outbox counter.
+pub fn companions(key: &str) -> Vec<String> {
+    if let Some(grant_id) = key.strip_prefix(GRANT_PREFIX) {
+        return vec![upstream_token(grant_id), upstream_lock(grant_id)];
+    }
+    if let Some(session_hash) = key.strip_prefix(SSE_SESSION_PREFIX) {
+        return vec![sse_outbox_count(session_hash)];
+    }
+    Vec::new()
 }
 
 /// How many slots expiry bucket `bucket` has handed out (a counter; see `expiry`).

@@ -183,8 +183,8 @@ fn sweep(
                     Some(Expired::No) => continue,
                     None => {}
                 }
-                // Gone or expired: what is kept under a grant's id goes with it.
-                doomed.extend(keys::grant_companions(key).into_iter().flatten());
+                // Gone or expired: what is kept under its id goes with it.
+                doomed.extend(keys::companions(key));
             }
         }
         doomed.push(slot_key);

@@ -61,10 +61,7 @@ pub fn counter_key(user_id: &str) -> String {
 /// What ends with a grant: the grant, what is kept under its id, and its index slot.
 pub fn grant_and_companions(grant_id: &str, user_slot: Option<&str>) -> Vec<String> {
     let grant = keys::grant(grant_id);
-    let mut doomed: Vec<String> = keys::grant_companions(&grant)
-        .into_iter()
-        .flatten()
-        .collect();
+    let mut doomed = keys::companions(&grant);
     doomed.push(grant);
     doomed.extend(user_slot.map(str::to_owned));
     doomed

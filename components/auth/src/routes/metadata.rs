@@ -4,9 +4,11 @@ use oauth::metadata::{AuthorizationServerMetadata, ProtectedResourceMetadata};
 use platform::{config, response};
 use spin_sdk::http::{Method, Request, Response};
 
-pub fn protected_resource(req: &Request) -> Response {
+/// The document for the resource's address at `path`: `/mcp`, or `/sse` for clients
+/// of the HTTP+SSE transport (the same resource; see `oauth::base_url::SSE_PATH`).
+pub fn protected_resource(req: &Request, path: &str) -> Response {
     serve(req, |base| {
-        response::json(200, &ProtectedResourceMetadata::new(base))
+        response::json(200, &ProtectedResourceMetadata::at(base, path))
     })
 }
 
