@@ -74,6 +74,21 @@ const ENDPOINTS: &[Endpoint] = &[
         path: "/mcp",
         shape: Shape::JsonRpc,
     },
+    Endpoint {
+        method: "GET",
+        path: "/sse",
+        shape: Shape::JsonRpc,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/sse/message",
+        shape: Shape::JsonRpc,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/.well-known/oauth-protected-resource/sse",
+        shape: Shape::OAuth,
+    },
 ];
 
 /// One generated request.
@@ -130,6 +145,9 @@ const WORDS: &[&str] = &[
     "https://a.example/cb",
     "clerk_token",
     "_meta",
+    "sessionId",
+    "ping",
+    "notifications/initialized",
 ];
 
 fn word() -> impl Strategy<Value = String> {
@@ -229,7 +247,9 @@ fn case() -> impl Strategy<Value = Case> {
 
 async fn check(app: &App, case: &Case) -> Result<(), String> {
     let endpoint = &ENDPOINTS[case.endpoint];
-    let url = if endpoint.method == "GET" && !case.query.is_empty() {
+    let url = if (endpoint.method == "GET" || endpoint.path == "/sse/message")
+        && !case.query.is_empty()
+    {
         format!("{}?{}", app.url(endpoint.path), case.query)
     } else {
         app.url(endpoint.path)
@@ -309,6 +329,128 @@ fn generated_requests_to_every_endpoint_get_shaped_answers_and_refusals_write_no
     let result = runner.run(&case(), |case| {
         runtime
             .block_on(check(&app, &case))
+            .map_err(TestCaseError::fail)
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// One generated message for a live HTTP+SSE session, from its own user.
+#[derive(Debug, Clone)]
+struct Message {
+    /// The query: the session's own (`None`) or a generated one.
+    query: Option<String>,
+    content_type: Option<String>,
+    body: Vec<u8>,
+}
+
+fn message() -> impl Strategy<Value = Message> {
+    (
+        proptest::option::weighted(0.3, form()),
+        proptest::option::weighted(
+            0.9,
+            prop_oneof![Just("application/json".to_owned()), header_value(),],
+        ),
+        prop_oneof![
+            body(),
+            // Well-formed requests of every kind the session may be sent.
+            (word(), json_value()).prop_map(|(method, params)| serde_json::json!({
+                "jsonrpc": "2.0", "id": 1, "method": method, "params": params
+            })
+            .to_string()
+            .into_bytes()),
+        ],
+    )
+        .prop_map(|(query, content_type, body)| Message {
+            query,
+            content_type,
+            body,
+        })
+}
+
+/// Waits until the store has stopped changing and the outbox is empty.
+async fn settle(app: &App) {
+    loop {
+        let first = app.host.kv_snapshot();
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        let second = app.host.kv_snapshot();
+        if first == second && !second.keys().any(|k| k.starts_with("so:")) {
+            return;
+        }
+    }
+}
+
+/// Messages POSTed to a live session's endpoint with a valid token: each is accepted
+/// (202, empty) or refused as JSON-RPC with a 4xx, and a refused one writes nothing.
+#[test]
+fn generated_messages_for_a_live_sse_session_are_accepted_or_refused_cleanly() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = runtime.block_on(App::start());
+    let (token, endpoint) = runtime.block_on(async {
+        let (_, tokens) = support::oauth::sign_in_locally(&app, 90, "prop").await;
+        let token = tokens["access_token"].as_str().unwrap().to_owned();
+        let stream = support::sse::Stream::open(&app, &token).await;
+        let endpoint = stream.endpoint.clone();
+        // Whatever the accepted messages produce is read off the stream, so that its
+        // instance never waits on a full connection.
+        tokio::spawn(async move {
+            let mut response = stream.response;
+            while let Ok(Some(_)) = response.chunk().await {}
+        });
+        (token, endpoint)
+    });
+    let mut runner = TestRunner::new(Config {
+        cases: 200,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&message(), |message| {
+        runtime
+            .block_on(async {
+                let path = match &message.query {
+                    Some(query) => format!("/sse/message?{query}"),
+                    None => endpoint.clone(),
+                };
+                let mut req = app
+                    .client
+                    .post(app.url(&path))
+                    .bearer_auth(&token)
+                    .body(message.body.clone());
+                if let Some(content_type) = &message.content_type {
+                    req = req.header("content-type", content_type);
+                }
+                let before = app.host.kv_snapshot();
+                let Ok(resp) = req.send().await else {
+                    return Ok(());
+                };
+                let status = resp.status().as_u16();
+                let body = resp.bytes().await.map_err(|e| e.to_string())?;
+                match status {
+                    202 if body.is_empty() => {
+                        // The message is handled after the 202: let its answer reach
+                        // the stream before the next case takes its snapshot.
+                        settle(&app).await;
+                        Ok(())
+                    }
+                    400..=499 => {
+                        let shaped = serde_json::from_slice::<Value>(&body)
+                            .is_ok_and(|j| j["jsonrpc"] == "2.0" && j["error"]["code"].is_i64());
+                        if !shaped {
+                            Err(format!("{status}: {}", String::from_utf8_lossy(&body)))
+                        } else if app.host.kv_snapshot() != before {
+                            Err(format!("{status}: a refused message changed the store"))
+                        } else {
+                            Ok(())
+                        }
+                    }
+                    _ => Err(format!("{status}: {}", String::from_utf8_lossy(&body))),
+                }
+            })
             .map_err(TestCaseError::fail)
     });
     if let Err(e) = result {

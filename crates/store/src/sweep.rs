@@ -302,6 +302,28 @@ mod tests {
     }
 
     #[test]
+    fn an_abandoned_sse_session_goes_with_its_counter_and_its_outbox_block() {
+        let kv = MemoryKv::new();
+        let start = 100 * HOUR;
+        assert!(run_if_due(&kv, start).unwrap().unwrap().complete);
+        // A stream's instance died: its session, its counter, two messages never taken
+        // (indexed as one block of numbers, most of them never written).
+        let exp = start + 60;
+        put(&kv, "ss:h", exp);
+        kv.increment("sn:h", 2).unwrap();
+        let block: Vec<String> = (1..=64).map(|n| format!("so:h:{n}")).collect();
+        let names: Vec<&str> = block.iter().map(String::as_str).collect();
+        expiry::track(&kv, &names, exp).unwrap();
+        for key in &block[..2] {
+            kv.set(key, format!(r#"{{"exp":{exp},"message":{{}}}}"#).as_bytes())
+                .unwrap();
+        }
+        let reports = sweep_all(&kv, start + 2 * HOUR);
+        assert_eq!(reports.iter().map(|r| r.removed).sum::<usize>(), 3);
+        assert_eq!(left(&kv), ["cfg:sweep"]);
+    }
+
+    #[test]
     fn a_bucket_waits_for_its_grace_period() {
         let kv = MemoryKv::new();
         let start = 100 * HOUR;

