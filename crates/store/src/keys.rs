@@ -87,6 +87,9 @@ pub fn sse_outbox_count(session_hash: &str) -> String {
 /// instance holding the stream.
 pub const SSE_OUTBOX_PREFIX: &str = "so:";
 
+/// Outbox messages are indexed for the sweep this many numbers at a time, in one slot.
+pub const SSE_OUTBOX_BLOCK: i64 = 16;
+
 pub fn sse_outbox(session_hash: &str, number: i64) -> String {
     format!("{SSE_OUTBOX_PREFIX}{session_hash}:{number}")
 }

@@ -22,9 +22,9 @@ pub const CATCH_UP_SECS: u64 = 10;
 /// Store calls a sweep starts no more slots beyond.
 pub const CALL_BUDGET: usize = 200;
 /// The most store calls one sweep makes: the budget, then at most one bucket's counter
-/// and one slot (two records are written together at most), the batched delete and the
-/// schedule.
-pub const MAX_CALLS: usize = CALL_BUDGET + 10;
+/// (two calls) and one slot with the records it names (an SSE outbox block names the
+/// most), the batched delete and the schedule.
+pub const MAX_CALLS: usize = CALL_BUDGET + 5 + keys::SSE_OUTBOX_BLOCK as usize;
 /// Where a store's first sweep starts: early enough for records written before it.
 const FIRST_LOOKBACK_BUCKETS: u64 = 24;
 
@@ -311,7 +311,9 @@ mod tests {
         let exp = start + 60;
         put(&kv, "ss:h", exp);
         kv.increment("sn:h", 2).unwrap();
-        let block: Vec<String> = (1..=64).map(|n| format!("so:h:{n}")).collect();
+        let block: Vec<String> = (1..=keys::SSE_OUTBOX_BLOCK)
+            .map(|n| format!("so:h:{n}"))
+            .collect();
         let names: Vec<&str> = block.iter().map(String::as_str).collect();
         expiry::track(&kv, &names, exp).unwrap();
         for key in &block[..2] {

@@ -12,8 +12,9 @@
 //! use and expires with the session).
 //!
 //! Messages expire with their session. The sweep finds them through the expiry index,
-//! which names them a block of [`BLOCK`] numbers at a time (written by the writer of
-//! each block's first message), so indexing adds two calls per block, not per message.
+//! which names them a block of `SSE_OUTBOX_BLOCK` (16) numbers at a time, written by
+//! the writer of each block's first message: indexing adds two calls per block, not per
+//! message.
 
 use std::time::{Duration, Instant};
 
@@ -25,9 +26,6 @@ use store::{Kv, keys};
 
 /// How long the next slot may stay empty before the stream checks for a hole.
 pub const HOLE_PATIENCE: Duration = Duration::from_secs(10);
-
-/// Messages indexed together for the sweep.
-const BLOCK: i64 = 64;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Slot {
@@ -43,8 +41,8 @@ pub fn push(
     message: &Value,
 ) -> Result<(), store::Error> {
     let number = kv.increment(&keys::sse_outbox_count(session_hash), 1)?;
-    if (number - 1) % BLOCK == 0 {
-        let block: Vec<String> = (number..number + BLOCK)
+    if (number - 1) % keys::SSE_OUTBOX_BLOCK == 0 {
+        let block: Vec<String> = (number..number + keys::SSE_OUTBOX_BLOCK)
             .map(|n| keys::sse_outbox(session_hash, n))
             .collect();
         let names: Vec<&str> = block.iter().map(String::as_str).collect();
