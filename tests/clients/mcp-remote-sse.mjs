@@ -1,7 +1,10 @@
 // mcp-remote (pinned in package-lock.json) as Claude Desktop runs it, with
 // `--transport sse-only`, driven over stdio; its browser step is automated.
 //
-//   node mcp-remote-sse.mjs <server origin> <callback port> [local-user]
+//   node mcp-remote-sse.mjs <server origin> <callback port> [local-user] [transport]
+//
+// `transport` is mcp-remote's `--transport` strategy, `sse-only` by default; with
+// `http-first` (its default) it must find its own way from the 405 at POST /sse.
 //
 // mcp-remote connects to <origin>/sse, gets the 401, registers and prints the sign-in
 // URL (no browser can open here: PATH holds none). This script follows that URL as a
@@ -16,7 +19,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { browse } from "./browser.mjs";
 
-const [origin, port, localUser = "remote-user"] = process.argv.slice(2);
+const [origin, port, localUser = "remote-user", strategy = "sse-only"] = process.argv.slice(2);
 if (!origin || !port) {
   console.error("usage: node mcp-remote-sse.mjs <server origin> <callback port> [local-user]");
   process.exit(2);
@@ -28,7 +31,7 @@ const emptyPath = mkdtempSync(join(tmpdir(), "no-browser-"));
 
 const child = spawn(
   process.execPath,
-  [proxy, `${origin}/sse`, port, "--transport", "sse-only", "--host", "127.0.0.1"],
+  [proxy, `${origin}/sse`, port, "--transport", strategy, "--host", "127.0.0.1"],
   {
     env: { HOME: configDir, MCP_REMOTE_CONFIG_DIR: configDir, PATH: emptyPath },
     stdio: ["pipe", "pipe", "pipe"],

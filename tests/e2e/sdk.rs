@@ -120,9 +120,24 @@ async fn the_typescript_sdks_sse_transport_signs_in_and_calls_tools() {
 /// flow from the 401 at `/sse` (browser step automated), then a tool call through it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mcp_remote_over_sse_signs_in_and_calls_a_tool() {
+    mcp_remote_at_sse("sse-only").await;
+}
+
+/// Given the `/sse` URL with its default strategy (`http-first`), `mcp-remote` POSTs
+/// there first, gets the 405, and falls back to the HTTP+SSE transport by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_remote_given_sse_with_its_default_strategy_falls_back_to_it() {
+    mcp_remote_at_sse("http-first").await;
+}
+
+async fn mcp_remote_at_sse(strategy: &str) {
     let app = App::start().await;
     let port = support::free_port().to_string();
-    let (ok, stdout, stderr) = support::node("mcp-remote-sse.mjs", &[&app.host.url(), &port]).await;
+    let (ok, stdout, stderr) = support::node(
+        "mcp-remote-sse.mjs",
+        &[&app.host.url(), &port, "remote-user", strategy],
+    )
+    .await;
     assert!(ok, "mcp-remote failed:\n{stdout}\n{stderr}");
     let summary: serde_json::Value =
         serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
