@@ -14,6 +14,7 @@
 //! several small writes shows the delayed-ACK stall it causes under Spin.
 
 mod growth;
+mod sse;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -186,6 +187,7 @@ async fn main() -> anyhow::Result<()> {
     for path in &paths {
         rows.push(measure(&host, addr, path, &options).await?);
     }
+    let sse = sse::run(&host, addr, &access, options.requests.min(500)).await?;
     let floor = rows[0].clone();
     let components: Vec<Value> = [
         ("auth", "auth"),
@@ -221,6 +223,7 @@ async fn main() -> anyhow::Result<()> {
     let report = json!({
         "paths": rows.iter().map(|r| r.to_json(&floor)).collect::<Vec<_>>(),
         "login_ms": login_ms,
+        "sse": sse,
         "components": components,
         "instantiate": instantiation,
         "store_growth": store_growth,
@@ -393,6 +396,11 @@ fn print_table(rows: &[Row], floor: &Row, report: &Value) {
     println!(
         "full login (register, authorize, consent, token), ms: {}",
         report["login_ms"]
+    );
+    let sse = &report["sse"];
+    println!(
+        "/sse round trip (POST tools/call until its response is on the stream), ms: {}; store calls per message: {} reads, {} writes",
+        sse["round_trip_ms"], sse["kv_reads_per_message"], sse["kv_writes_per_message"]
     );
     for (size, time) in report["components"]
         .as_array()
