@@ -17,6 +17,7 @@ import { auth, extractWWWAuthenticateParams } from "@modelcontextprotocol/sdk/cl
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { launch, watchedPage } from "./chromium.mjs";
+import { MemoryProvider } from "./memory-provider.mjs";
 
 const options = JSON.parse(process.argv[2] ?? "{}");
 const { origin, redirect = "loopback", decision = "approve", omitResource = false, scope, user = "chromium-user" } = options;
@@ -48,41 +49,8 @@ const browser = await launch();
 const watched = await watchedPage(browser);
 const sent = { authorize: null, token: [] };
 
-class ChromiumProvider {
-  client = undefined;
-  stored = undefined;
-  verifier = undefined;
+class ChromiumProvider extends MemoryProvider {
   landed = undefined;
-  get redirectUrl() {
-    return redirectUrl;
-  }
-  get clientMetadata() {
-    return {
-      client_name: `Chromium ${redirect} client`,
-      redirect_uris: [redirectUrl],
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "none",
-    };
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info) {
-    this.client = info;
-  }
-  tokens() {
-    return this.stored;
-  }
-  saveTokens(tokens) {
-    this.stored = tokens;
-  }
-  saveCodeVerifier(verifier) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
   async redirectToAuthorization(url) {
     sent.authorize = url.href;
     const { page } = watched;
@@ -112,7 +80,7 @@ try {
   });
   if (challenge.status !== 401) throw new Error(`expected 401 without a token, got ${challenge.status}`);
   const { resourceMetadataUrl, scope: challenged } = extractWWWAuthenticateParams(challenge);
-  const provider = new ChromiumProvider();
+  const provider = new ChromiumProvider({ clientName: `Chromium ${redirect} client`, redirectUrl });
   const requestedScope = scope ?? challenged;
   const first = await auth(provider, { serverUrl, resourceMetadataUrl, scope: requestedScope, fetchFn: recordingFetch });
   if (first !== "REDIRECT") throw new Error(`expected REDIRECT, got ${first}`);

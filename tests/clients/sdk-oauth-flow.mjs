@@ -13,6 +13,7 @@ import { auth, extractWWWAuthenticateParams } from "@modelcontextprotocol/sdk/cl
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { browse } from "./browser.mjs";
+import { MemoryProvider } from "./memory-provider.mjs";
 
 const origin = process.argv[2];
 const localUser = process.argv[3] ?? "sdk-user";
@@ -27,42 +28,9 @@ function fail(message) {
   throw new Error(message);
 }
 
-/** An in-memory provider: what a CLI client keeps between runs. */
-class MemoryProvider {
-  client = undefined;
-  storedTokens = undefined;
-  verifier = undefined;
+/** The shared in-memory provider; its browser step signs in over plain HTTP. */
+class SdkProvider extends MemoryProvider {
   pendingCode = undefined;
-  get redirectUrl() {
-    return redirectUrl;
-  }
-  get clientMetadata() {
-    return {
-      client_name: "TypeScript SDK test client",
-      redirect_uris: [redirectUrl],
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "none",
-    };
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info) {
-    this.client = info;
-  }
-  tokens() {
-    return this.storedTokens;
-  }
-  saveTokens(tokens) {
-    this.storedTokens = tokens;
-  }
-  saveCodeVerifier(verifier) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
   async redirectToAuthorization(url) {
     this.pendingCode = await signIn(url);
   }
@@ -88,7 +56,7 @@ if (unauthenticated.status !== 401) fail(`expected 401 without a token, got ${un
 const { resourceMetadataUrl, scope } = extractWWWAuthenticateParams(unauthenticated);
 if (!resourceMetadataUrl) fail("the 401 named no resource_metadata");
 
-const provider = new MemoryProvider();
+const provider = new SdkProvider({ clientName: "TypeScript SDK test client", redirectUrl });
 const first = await auth(provider, { serverUrl, resourceMetadataUrl, scope });
 if (first !== "REDIRECT") fail(`expected REDIRECT, got ${first}`);
 const second = await auth(provider, { serverUrl, resourceMetadataUrl, scope, authorizationCode: provider.pendingCode });

@@ -14,6 +14,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { browse } from "./browser.mjs";
+import { MemoryProvider } from "./memory-provider.mjs";
 
 const origin = process.argv[2];
 const localUser = process.argv[3] ?? "sse-user";
@@ -28,43 +29,10 @@ function fail(message) {
   throw new Error(message);
 }
 
-/** An in-memory provider: what a CLI client keeps between runs. */
-class MemoryProvider {
-  client = undefined;
-  storedTokens = undefined;
-  verifier = undefined;
+/** The shared in-memory provider; its browser step signs in over plain HTTP. */
+class SseProvider extends MemoryProvider {
   pendingCode = undefined;
   requestedResource = undefined;
-  get redirectUrl() {
-    return redirectUrl;
-  }
-  get clientMetadata() {
-    return {
-      client_name: "TypeScript SDK SSE test client",
-      redirect_uris: [redirectUrl],
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "none",
-    };
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info) {
-    this.client = info;
-  }
-  tokens() {
-    return this.storedTokens;
-  }
-  saveTokens(tokens) {
-    this.storedTokens = tokens;
-  }
-  saveCodeVerifier(verifier) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
   async redirectToAuthorization(url) {
     this.requestedResource = url.searchParams.get("resource");
     const landed = await browse(url, { redirectPrefix: redirectUrl, localUser });
@@ -74,7 +42,7 @@ class MemoryProvider {
   }
 }
 
-const provider = new MemoryProvider();
+const provider = new SseProvider({ clientName: "TypeScript SDK SSE test client", redirectUrl });
 
 // The first connection meets the 401 and signs in; the SDK then reports it unauthorized
 // until the code is exchanged.

@@ -32,6 +32,20 @@ async fn instance(redis: &RedisServer) -> App {
     .await
 }
 
+/// An instance whose `mcp` has the conformance fixtures (tools that ask the client).
+async fn conformance_instance(redis: &RedisServer) -> App {
+    App::start_on(
+        Arc::new(tempfile::tempdir().unwrap()),
+        support::conformance_manifest(),
+        &[
+            ("base_url", PUBLIC_BASE),
+            ("signing_secret", SIGNING_SECRET),
+        ],
+        redis.runtime_config(),
+    )
+    .await
+}
+
 async fn two_instances() -> (RedisServer, App, App) {
     let redis = RedisServer::start();
     let a = instance(&redis).await;
@@ -302,18 +316,10 @@ async fn concurrent_tool_calls_on_both_instances_share_one_clerk_mint() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tools_question_streamed_by_one_instance_is_answered_through_the_other() {
     let redis = RedisServer::start();
-    let start = || {
-        App::start_on(
-            Arc::new(tempfile::tempdir().unwrap()),
-            support::conformance_manifest(),
-            &[
-                ("base_url", PUBLIC_BASE),
-                ("signing_secret", SIGNING_SECRET),
-            ],
-            redis.runtime_config(),
-        )
-    };
-    let (a, b) = (start().await, start().await);
+    let (a, b) = (
+        conformance_instance(&redis).await,
+        conformance_instance(&redis).await,
+    );
     let (_, tokens) = oauth::sign_in_locally(&a, 66, "max").await;
     let access = tokens["access_token"].as_str().unwrap();
     let mut init = initialize();
@@ -368,18 +374,10 @@ async fn a_tools_question_streamed_by_one_instance_is_answered_through_the_other
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_sse_stream_on_one_instance_carries_the_answers_to_messages_posted_to_the_other() {
     let redis = RedisServer::start();
-    let start = || {
-        App::start_on(
-            Arc::new(tempfile::tempdir().unwrap()),
-            support::conformance_manifest(),
-            &[
-                ("base_url", PUBLIC_BASE),
-                ("signing_secret", SIGNING_SECRET),
-            ],
-            redis.runtime_config(),
-        )
-    };
-    let (a, b) = (start().await, start().await);
+    let (a, b) = (
+        conformance_instance(&redis).await,
+        conformance_instance(&redis).await,
+    );
     let (_, tokens) = oauth::sign_in_locally(&a, 67, "nia").await;
     let access = tokens["access_token"].as_str().unwrap();
     let mut stream = support::sse::Stream::open(&a, access).await;

@@ -313,13 +313,18 @@ async fn check(app: &App, case: &Case) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn generated_requests_to_every_endpoint_get_shaped_answers_and_refusals_write_nothing() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// A runtime for driving the async client from proptest's synchronous runner.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn generated_requests_to_every_endpoint_get_shaped_answers_and_refusals_write_nothing() {
+    let runtime = runtime();
     let app = runtime.block_on(App::start());
     let mut runner = TestRunner::new(Config {
         cases: 400,
@@ -385,11 +390,7 @@ async fn settle(app: &App) {
 /// (202, empty) or refused as JSON-RPC with a 4xx, and a refused one writes nothing.
 #[test]
 fn generated_messages_for_a_live_sse_session_are_accepted_or_refused_cleanly() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime();
     let app = runtime.block_on(App::start());
     let (token, endpoint) = runtime.block_on(async {
         let (_, tokens) = support::oauth::sign_in_locally(&app, 90, "prop").await;

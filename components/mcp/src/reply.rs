@@ -45,17 +45,8 @@ impl Reply {
             let State::Unsent(out) = std::mem::replace(&mut *state, State::Gone) else {
                 unreachable!("checked above");
             };
-            let mut headers: Vec<(String, Vec<u8>)> = self
-                .headers
-                .iter()
-                .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
-                .collect();
-            headers.extend([
-                ("content-type".to_owned(), b"text/event-stream".to_vec()),
-                ("cache-control".to_owned(), b"no-cache".to_vec()),
-            ]);
             // The first event leaves with the head.
-            *state = State::Streaming(stream::open(out, 200, &headers, &frame(message))?);
+            *state = State::Streaming(stream::open_events(out, &self.headers, &frame(message))?);
             return Ok(());
         }
         match &mut *state {

@@ -53,6 +53,26 @@ pub fn open(
     start(out, status, headers, first, false)
 }
 
+/// Starts a `200` event stream (Server-Sent Events) with `headers` besides its own,
+/// `first` leaving with the head.
+pub fn open_events(
+    out: ResponseOutparam,
+    headers: &[(String, String)],
+    first: &[u8],
+) -> Result<BodyWriter, Closed> {
+    let mut all: Vec<(String, Vec<u8>)> = headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
+        .collect();
+    all.extend([
+        ("content-type".to_owned(), b"text/event-stream".to_vec()),
+        ("cache-control".to_owned(), b"no-cache".to_vec()),
+        // Proxies that buffer responses (nginx) would hold events back.
+        ("x-accel-buffering".to_owned(), b"no".to_vec()),
+    ]);
+    open(out, 200, &all, first)
+}
+
 /// Builds the response, hands `first` to the host before the head when the host takes
 /// it in one write (then, for a complete response, ends the body too), and only then
 /// sets the response, so that head and body leave together. A body too large for one

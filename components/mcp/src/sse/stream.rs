@@ -86,16 +86,6 @@ impl Stream {
     /// Answers with the stream and relays the outbox until the stream ends; then ends
     /// the session.
     pub fn serve(self, out: ResponseOutparam, common_headers: &[(String, String)]) {
-        let mut headers: Vec<(String, Vec<u8>)> = common_headers
-            .iter()
-            .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
-            .collect();
-        headers.extend([
-            ("content-type".to_owned(), b"text/event-stream".to_vec()),
-            ("cache-control".to_owned(), b"no-cache".to_vec()),
-            // Proxies that buffer responses (nginx) would hold events back.
-            ("x-accel-buffering".to_owned(), b"no".to_vec()),
-        ]);
         // A relative URL: clients resolve it against the stream's own, same origin.
         let endpoint = format!(
             "event: endpoint\ndata: {}?sessionId={}\n\n",
@@ -103,7 +93,7 @@ impl Stream {
             self.session_id.expose()
         );
         let mut reader = Reader::new(&self.session_hash);
-        let ended = match stream::open(out, 200, &headers, endpoint.as_bytes()) {
+        let ended = match stream::open_events(out, common_headers, endpoint.as_bytes()) {
             Ok(mut writer) => {
                 let ended = self.relay(&mut writer, &mut reader);
                 if let Ended::Lifetime = ended {
