@@ -507,7 +507,7 @@ async fn a_client_that_leaves_is_noticed_within_the_heartbeat_and_its_session_en
     let started = Instant::now();
     assert!(matches!(stream.next().await, Some(Event::Comment(_))));
     assert!(started.elapsed() < Duration::from_millis(1500));
-    assert_eq!(sse_keys(&app).len(), 1, "the session record");
+    assert_eq!(sse_keys(&app).len(), 2, "the session and its counter");
 
     drop(stream);
     let left = Instant::now();
@@ -675,4 +675,124 @@ async fn a_message_numbered_but_never_written_holds_the_stream_back_only_briefly
             .component_log()
             .contains("numbered but never written")
     );
+}
+
+/// Reads the stream to its end; returns the comments it carried.
+async fn comments_until_the_end(stream: &mut Stream, patience: Duration) -> Vec<String> {
+    let mut comments = Vec::new();
+    while let Some(event) = stream.next_within(patience).await {
+        match event {
+            Event::Comment(text) => comments.push(text),
+            other => panic!("{other:?}"),
+        }
+    }
+    comments
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_grant_ends_its_stream_within_a_heartbeat() {
+    let app = App::start_with(support::project_manifest(), &[("sse_heartbeat", "1s")]).await;
+    let (client, tokens) = oauth::sign_in_locally(&app, 10, "kim").await;
+    let token = tokens["access_token"].as_str().unwrap();
+    let mut stream = Stream::open(&app, token).await;
+    let endpoint = stream.endpoint.clone();
+    let revoked = app
+        .client
+        .post(app.url("/revoke"))
+        .form(&[
+            ("token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", client.id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let since = Instant::now();
+    let comments = comments_until_the_end(&mut stream, Duration::from_secs(5)).await;
+    assert!(
+        since.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        since.elapsed()
+    );
+    assert!(
+        comments
+            .last()
+            .unwrap()
+            .contains("sign-in or the session has ended"),
+        "{comments:?}"
+    );
+    assert!(sse_keys(&app).is_empty(), "{:?}", sse_keys(&app));
+    let late = sse::post(
+        &app,
+        &endpoint,
+        token,
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}),
+    )
+    .await;
+    assert_eq!(late.status(), 401, "the token went with its grant");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_ends_when_the_token_that_opened_it_expires() {
+    let app = App::start().await;
+    let token = signed_in(&app, 11, "lou").await;
+    // Five seconds before the token's hour is up.
+    app.host.advance_clock(3600 - 5);
+    let opened = Instant::now();
+    let mut stream = Stream::open(&app, &token).await;
+    let comments = comments_until_the_end(&mut stream, Duration::from_secs(20)).await;
+    let lived = opened.elapsed();
+    assert!(
+        lived >= Duration::from_secs(4) && lived < Duration::from_secs(7),
+        "{lived:?}"
+    );
+    assert!(
+        comments.last().unwrap().contains("reconnect"),
+        "{comments:?}"
+    );
+    assert!(sse_keys(&app).is_empty(), "{:?}", sse_keys(&app));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_reconnecting_without_initialize_keeps_what_it_negotiated() {
+    let app = App::start_with(
+        support::conformance_manifest(),
+        &[("sse_stream_lifetime", "5s")],
+    )
+    .await;
+    let token = signed_in(&app, 12, "max").await;
+    let mut first = Stream::open(&app, &token).await;
+    let capabilities = json!({"elicitation": {}});
+    let init = ask(
+        &app,
+        &mut first,
+        &token,
+        &initialize("2025-06-18", capabilities),
+    )
+    .await;
+    assert_eq!(init["result"]["protocolVersion"], "2025-06-18");
+    let level = json!({"jsonrpc": "2.0", "id": 2, "method": "logging/setLevel", "params": {"level": "info"}});
+    assert_eq!(
+        ask(&app, &mut first, &token, &level).await["result"],
+        json!({})
+    );
+    comments_until_the_end(&mut first, Duration::from_secs(10)).await;
+
+    // As the SDK's event source does: a new stream, and no `initialize` on it.
+    let mut second = Stream::open(&app, &token).await;
+    let hash = ::oauth::secret::SecretHash::of(&second.session_id()).to_string();
+    let session: Value =
+        serde_json::from_slice(&app.host.kv_snapshot()[&format!("ss:{hash}")]).unwrap();
+    assert_eq!(session["protocol_version"], "2025-06-18");
+    assert_eq!(session["elicitation"], true);
+    assert_eq!(session["log_level"], "info");
+    let accepted = sse::post(
+        &app,
+        &second.endpoint,
+        &token,
+        &call(3, "test_elicitation", json!({"message": "Still there?"})),
+    )
+    .await;
+    assert_eq!(accepted.status(), 202);
+    assert_eq!(second.message().await["method"], "elicitation/create");
 }

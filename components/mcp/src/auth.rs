@@ -17,6 +17,8 @@ pub struct Authenticated {
     /// The endpoint's address of the resource (`/mcp` or `/sse`), whose metadata the
     /// challenge names.
     pub resource_path: &'static str,
+    /// When the presented access token expires (Unix seconds).
+    pub token_expires_at: u64,
 }
 
 /// The challenge for a caller whose grant was revoked while serving the request (the
@@ -66,7 +68,7 @@ pub fn authenticate(
     let stored = record::read::<GrantRecord>(&kv, &keys::grant(presented.grant_id), now)
         .map_err(|e| crate::transport::store_failure(&e))?
         .ok_or_else(|| invalid("no_grant"))?;
-    bearer::verify(&presented, &stored.value, &base.mcp_resource(), now)
+    let claims = bearer::verify(&presented, &stored.value, &base.mcp_resource(), now)
         .map_err(|_| invalid("invalid_or_expired"))?;
     // Every scope this endpoint needs; a token without one of them is valid but not
     // enough (RFC 6750 §3.1), and the challenge names what to ask for.
@@ -85,6 +87,7 @@ pub fn authenticate(
         grant: stored.value,
         base: base.clone(),
         resource_path,
+        token_expires_at: claims.expires_at,
     })
 }
 

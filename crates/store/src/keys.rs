@@ -74,6 +74,15 @@ pub fn sse_session(id_hash: &str) -> String {
     format!("{SSE_SESSION_PREFIX}{id_hash}")
 }
 
+/// What a grant's client last negotiated in `initialize` over HTTP+SSE (`sc:` + grant
+/// id), so that the session of a stream it reconnects starts from it: SDK clients
+/// reconnect their event stream without sending `initialize` again.
+pub const SSE_CLIENT_PREFIX: &str = "sc:";
+
+pub fn sse_client(grant_id: &str) -> String {
+    format!("{SSE_CLIENT_PREFIX}{grant_id}")
+}
+
 /// How many messages an SSE session's outbox has numbered (`sn:` + session hash; a
 /// counter). Removed with the session.
 pub const SSE_OUTBOX_COUNT_PREFIX: &str = "sn:";
@@ -146,7 +155,7 @@ pub fn webhook_delivery(id_hash: &str) -> String {
 
 /// Prefixes of the records that expire and that the sweep removes once they have
 /// (`scripts/reclaim` removes the expired ones written before the expiry index).
-pub const EXPIRING_PREFIXES: [&str; 12] = [
+pub const EXPIRING_PREFIXES: [&str; 13] = [
     CLIENT_PREFIX,
     GRANT_PREFIX,
     CODE_PREFIX,
@@ -156,16 +165,21 @@ pub const EXPIRING_PREFIXES: [&str; 12] = [
     MCP_ANSWER_PREFIX,
     SSE_SESSION_PREFIX,
     SSE_OUTBOX_PREFIX,
+    SSE_CLIENT_PREFIX,
     UPSTREAM_TOKEN_PREFIX,
     UPSTREAM_LOCK_PREFIX,
     WEBHOOK_PREFIX,
 ];
 
 /// The records kept beside a record under its id, removed with it by the sweep: a
-/// grant's Clerk token and lock, an SSE session's outbox counter.
+/// grant's Clerk token and lock and its SSE client state, an SSE session's outbox counter.
 pub fn companions(key: &str) -> Vec<String> {
     if let Some(grant_id) = key.strip_prefix(GRANT_PREFIX) {
-        return vec![upstream_token(grant_id), upstream_lock(grant_id)];
+        return vec![
+            upstream_token(grant_id),
+            upstream_lock(grant_id),
+            sse_client(grant_id),
+        ];
     }
     if let Some(session_hash) = key.strip_prefix(SSE_SESSION_PREFIX) {
         return vec![sse_outbox_count(session_hash)];

@@ -133,13 +133,13 @@ fn answer(
             record.sampling = capabilities.sampling;
             record.elicitation = capabilities.elicitation;
             record.roots = capabilities.roots;
-            save(kv, session)?;
+            save(kv, session, caller)?;
             Ok(result)
         }
         "logging/setLevel" => {
             let level = protocol::logging::requested_level(params)?;
             session.record.value.log_level = Some(level.as_str().to_owned());
-            save(kv, session)?;
+            save(kv, session, caller)?;
             Ok(json!({}))
         }
         _ => {
@@ -161,11 +161,26 @@ fn answer(
     }
 }
 
-fn save(kv: &SpinKv, session: &Session) -> Result<(), Error> {
-    session::save(kv, session).map_err(|e| {
+/// Stores a changed session, unless its stream ended meanwhile: a blind write would
+/// bring an ended session back for POSTs that nobody reads. What the client negotiated
+/// is also kept for its grant, for the sessions of its reconnects.
+fn save(kv: &SpinKv, session: &Session, caller: &Authenticated) -> Result<(), Error> {
+    let failed = |e: store::Error| {
         eprintln!("mcp sse: {e}");
         Error::new(code::INTERNAL_ERROR, "the session could not be stored")
-    })
+    };
+    if !stream::is_open(kv, &session.hash).map_err(failed)? {
+        return Err(Error::new(
+            code::INVALID_REQUEST,
+            "the session's stream has ended; open GET /sse again",
+        ));
+    }
+    session::save(kv, session).map_err(failed)?;
+    if let Err(e) = stream::remember_client(kv, &caller.grant_id, &session.record.value) {
+        // Only a reconnect without `initialize` would miss it.
+        eprintln!("mcp sse: remembering what the client negotiated: {e}");
+    }
+    Ok(())
 }
 
 /// Talking to the client while handling its request: everything goes through the

@@ -7,9 +7,10 @@
 //! one message costs its writer two store calls and the stream two.
 //!
 //! A writer that dies between numbering its message and writing it leaves a hole. The
-//! stream, finding its next slot empty for [`HOLE_PATIENCE`], reads the counter: if the
-//! slot was numbered, it is skipped (its message, should it ever arrive, is late past any
-//! use and expires with the session).
+//! stream, finding its next slot empty for [`HOLE_PATIENCE`], reads the counter; if the
+//! slot has been numbered, it waits [`HOLE_PATIENCE`] more from that reading and only
+//! then skips the slot. So only a writer that took longer than that between numbering
+//! and writing is skipped (its message, should it ever arrive, expires with the session).
 //!
 //! Messages expire with their session. The sweep finds them through the expiry index,
 //! which names them a block of `SSE_OUTBOX_BLOCK` (16) numbers at a time, written by
@@ -24,8 +25,9 @@ use serde_json::Value;
 use store::record::{self, Expiring};
 use store::{Kv, keys};
 
-/// How long the next slot may stay empty before the stream checks for a hole.
-pub const HOLE_PATIENCE: Duration = Duration::from_secs(10);
+/// How long the next slot may stay empty before the stream reads the counter, and how
+/// long a numbered slot may then stay empty before it is skipped.
+pub const HOLE_PATIENCE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Slot {
@@ -63,6 +65,8 @@ pub struct Reader {
     next: i64,
     /// Since when the next slot has been found empty.
     empty_since: Option<Instant>,
+    /// When the counter showed the next slot numbered, while it was still empty.
+    numbered_at: Option<Instant>,
 }
 
 impl Reader {
@@ -71,6 +75,7 @@ impl Reader {
             session_hash: session_hash.to_owned(),
             next: 1,
             empty_since: None,
+            numbered_at: None,
         }
     }
 
@@ -83,8 +88,7 @@ impl Reader {
             return Ok(None);
         };
         kv.delete(&key)?;
-        self.next += 1;
-        self.empty_since = None;
+        self.advance();
         match serde_json::from_slice::<Expiring<Slot>>(&bytes) {
             Ok(slot) => Ok(Some(slot.value.message)),
             Err(e) => {
@@ -94,20 +98,38 @@ impl Reader {
         }
     }
 
+    fn advance(&mut self) {
+        self.next += 1;
+        self.empty_since = None;
+        self.numbered_at = None;
+    }
+
+    /// Called with the next slot just found empty.
     fn check_for_hole(&mut self, kv: &SpinKv) -> Result<(), store::Error> {
+        if let Some(numbered_at) = self.numbered_at {
+            if numbered_at.elapsed() >= HOLE_PATIENCE {
+                eprintln!(
+                    "mcp sse: outbox slot {} was numbered but never written; skipped",
+                    self.next
+                );
+                self.advance();
+            }
+            return Ok(());
+        }
         let since = *self.empty_since.get_or_insert_with(Instant::now);
         if since.elapsed() < HOLE_PATIENCE {
             return Ok(());
         }
         self.empty_since = Some(Instant::now());
         if self.numbered(kv)? >= self.next {
-            eprintln!(
-                "mcp sse: outbox slot {} was numbered but never written; skipped",
-                self.next
-            );
-            self.next += 1;
+            self.numbered_at = Some(Instant::now());
         }
         Ok(())
+    }
+
+    /// Whether every message numbered so far has been taken.
+    pub fn is_drained(&self, kv: &SpinKv) -> Result<bool, store::Error> {
+        Ok(self.numbered(kv)? < self.next)
     }
 
     /// How many messages have been numbered so far.

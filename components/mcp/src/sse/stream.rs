@@ -1,20 +1,22 @@
 //! `GET /sse`: opens a session bound to the caller's user, announces where to POST, then
-//! relays the session's outbox until the client leaves or the stream's lifetime ends.
-//! Either way the session ends with the stream, so a POST for it then gets 404.
+//! relays the session's outbox until the stream ends: the client leaves, the stream's
+//! lifetime (or the access token that opened it) runs out, or the grant ends. The
+//! session ends with the stream, so a POST for it then gets 404.
 //!
 //! Cost: the outbox is polled every 10 ms after a message, backing off to 250 ms, and
 //! to 1 s once nothing has come for a minute; an idle stream therefore reads the store
-//! about once a second (plus one counter read per [`outbox::HOLE_PATIENCE`]) and writes
-//! nothing. A heartbeat comment goes to the client every `sse_heartbeat`.
+//! about once a second, reads the counter once per [`outbox::HOLE_PATIENCE`], and at
+//! each heartbeat (`sse_heartbeat`) checks that its session and grant are still there.
 
 use std::time::{Duration, Instant};
 
+use oauth::grant::GrantRecord;
 use platform::kv::SpinKv;
 use platform::{clock, config, stream};
 use protocol::jsonrpc::code;
 use spin_sdk::http::{Request, Response, ResponseOutparam};
-use store::Kv;
-use store::keys;
+use store::record::{self, Expiring};
+use store::{Kv, keys};
 
 use super::message;
 use super::outbox::{self, Reader};
@@ -34,19 +36,28 @@ const BUSY_POLL: Duration = Duration::from_millis(250);
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// Quiet this long, a stream polls at [`IDLE_POLL`].
 const IDLE_AFTER: Duration = Duration::from_secs(60);
+/// At its end, a stream still sends what POSTs already accepted leave in its outbox, for
+/// at most this long.
+const DRAIN: Duration = Duration::from_secs(2);
 
 /// A stream whose session is stored, not yet answered.
 pub struct Stream {
     kv: SpinKv,
     session_hash: String,
     session_id: oauth::secret::Secret,
+    grant_id: String,
     settings: config::SseSettings,
+    /// How long this stream may live: its lifetime, or less if the token expires first.
+    lifetime: Duration,
 }
 
 /// Why a stream ended.
 enum Ended {
+    /// Its lifetime, or its access token's, ran out.
     Lifetime,
     ClientLeft,
+    /// The session was ended or the grant revoked while it ran.
+    Revoked,
 }
 
 impl Stream {
@@ -63,23 +74,44 @@ impl Stream {
         }
         let settings = config::sse_settings().map_err(|e| transport::config_error(&e))?;
         let kv = SpinKv::open_default().map_err(|e| transport::store_failure(&e))?;
-        let record = SessionRecord {
-            user_id: caller.grant.user_id.clone(),
-            protocol_version: HTTP_SSE_VERSION.to_owned(),
-            sampling: false,
-            elicitation: false,
-            roots: false,
-            log_level: None,
-        };
-        let expires_at = clock::now() + settings.stream_lifetime.as_secs() + SESSION_GRACE_SECS;
+        let now = clock::now();
+        let record =
+            match record::read::<SessionRecord>(&kv, &keys::sse_client(&caller.grant_id), now) {
+                Ok(Some(last)) => SessionRecord {
+                    user_id: caller.grant.user_id.clone(),
+                    ..last.value
+                },
+                Ok(None) => SessionRecord {
+                    user_id: caller.grant.user_id.clone(),
+                    protocol_version: HTTP_SSE_VERSION.to_owned(),
+                    sampling: false,
+                    elicitation: false,
+                    roots: false,
+                    log_level: None,
+                },
+                Err(e) => return Err(transport::store_failure(&e)),
+            };
+        let lifetime = settings.stream_lifetime.min(Duration::from_secs(
+            caller.token_expires_at.saturating_sub(now),
+        ));
+        let expires_at = now + lifetime.as_secs() + SESSION_GRACE_SECS;
         let (session_id, session_hash) =
             session::open_under(&kv, keys::sse_session, record, expires_at)
                 .map_err(|e| transport::store_failure(&e))?;
+        // Every message is numbered with `increment`: a store without atomics could
+        // open the stream but never carry an answer on it, so it fails here instead.
+        if let Err(e) = kv.increment(&keys::sse_outbox_count(&session_hash), 0) {
+            let _ = kv.delete(&keys::sse_session(&session_hash));
+            eprintln!("mcp sse: the store's atomic counters are needed for /sse");
+            return Err(transport::store_failure(&e));
+        }
         Ok(Self {
             kv,
             session_hash,
             session_id,
+            grant_id: caller.grant_id.clone(),
             settings,
+            lifetime,
         })
     }
 
@@ -96,23 +128,61 @@ impl Stream {
         let ended = match stream::open_events(out, common_headers, endpoint.as_bytes()) {
             Ok(mut writer) => {
                 let ended = self.relay(&mut writer, &mut reader);
-                if let Ended::Lifetime = ended {
-                    let _ = writer.write(b": the stream's lifetime is over; reconnect\n\n");
+                if !matches!(ended, Ended::ClientLeft) {
+                    self.close(&mut writer, &mut reader, &ended);
                 }
+                // Everything is gone before the client sees the end.
+                self.forget(&reader);
                 writer.finish();
                 ended
             }
-            Err(stream::Closed) => Ended::ClientLeft,
+            Err(stream::Closed) => {
+                self.forget(&reader);
+                Ended::ClientLeft
+            }
         };
+        match ended {
+            Ended::ClientLeft => eprintln!("mcp sse: the client left; session ended"),
+            Ended::Revoked => eprintln!("mcp sse: the session or its grant ended; stream closed"),
+            Ended::Lifetime => {}
+        }
+    }
+
+    /// Deletes the session, its counter and whatever it was never sent.
+    fn forget(&self, reader: &Reader) {
         let mut doomed = reader.leftovers(&self.kv);
         doomed.push(keys::sse_session(&self.session_hash));
         if let Err(e) = self.kv.delete_many(&doomed) {
             // The session expires on its own shortly after the lifetime.
             eprintln!("mcp sse: ending a session: {e}");
         }
-        if let Ended::ClientLeft = ended {
-            eprintln!("mcp sse: the client left; session ended");
+    }
+
+    /// Ends a stream the client is still reading: the session goes first, so that no
+    /// new POST is accepted for it; what accepted POSTs have left is sent (for at most
+    /// [`DRAIN`]); then a last comment says why the stream ends.
+    fn close(&self, writer: &mut stream::BodyWriter, reader: &mut Reader, ended: &Ended) {
+        if let Err(e) = self.kv.delete(&keys::sse_session(&self.session_hash)) {
+            eprintln!("mcp sse: ending a session: {e}");
         }
+        let started = Instant::now();
+        while started.elapsed() < DRAIN {
+            match reader.take(&self.kv) {
+                Ok(Some(message)) => {
+                    if writer.write(&event(&message)).is_err() {
+                        return;
+                    }
+                }
+                Ok(None) if reader.is_drained(&self.kv).unwrap_or(true) => break,
+                Ok(None) => stream::sleep(FIRST_POLL),
+                Err(_) => break,
+            }
+        }
+        let why: &[u8] = match ended {
+            Ended::Revoked => b": the sign-in or the session has ended\n\n",
+            _ => b": the stream's lifetime is over; reconnect\n\n",
+        };
+        let _ = writer.write(why);
     }
 
     fn relay(&self, writer: &mut stream::BodyWriter, reader: &mut Reader) -> Ended {
@@ -121,14 +191,13 @@ impl Stream {
         let mut last_write = started;
         let mut interval = FIRST_POLL;
         loop {
-            if started.elapsed() >= self.settings.stream_lifetime {
+            if started.elapsed() >= self.lifetime {
                 return Ended::Lifetime;
             }
             stream::sleep(interval);
             match reader.take(&self.kv) {
                 Ok(Some(message)) => {
-                    let event = format!("event: message\ndata: {message}\n\n");
-                    if writer.write(event.as_bytes()).is_err() {
+                    if writer.write(&event(&message)).is_err() {
                         return Ended::ClientLeft;
                     }
                     last_message = Instant::now();
@@ -151,9 +220,42 @@ impl Stream {
                     return Ended::ClientLeft;
                 }
                 last_write = Instant::now();
+                if !self.still_authorized() {
+                    return Ended::Revoked;
+                }
             }
         }
     }
+
+    /// Whether the session and the grant behind the stream still exist: a revoked
+    /// grant, or a session ended elsewhere, ends the stream within a heartbeat. A store
+    /// that cannot answer keeps the stream (the next heartbeat asks again).
+    fn still_authorized(&self) -> bool {
+        let now = clock::now();
+        let session = self.kv.exists(&keys::sse_session(&self.session_hash));
+        let grant = record::read::<GrantRecord>(&self.kv, &keys::grant(&self.grant_id), now);
+        !matches!(session, Ok(false)) && !matches!(grant, Ok(None))
+    }
+}
+
+/// Remembers what the grant's client negotiated, for the sessions of its reconnects.
+pub fn remember_client(
+    kv: &SpinKv,
+    grant_id: &str,
+    record: &SessionRecord,
+) -> Result<(), store::Error> {
+    let stored = Expiring {
+        expires_at: clock::now() + CLIENT_STATE_SECS,
+        value: record.clone(),
+    };
+    record::create(kv, &keys::sse_client(grant_id), &stored)
+}
+
+/// How long a client's negotiated state is kept after its last `initialize`.
+const CLIENT_STATE_SECS: u64 = 24 * 60 * 60;
+
+fn event(message: &serde_json::Value) -> Vec<u8> {
+    format!("event: message\ndata: {message}\n\n").into_bytes()
 }
 
 /// Whether the session `session_hash` still has its stream (a tool waiting on the
