@@ -5,6 +5,7 @@
 //!
 //! Nothing here fetches or reads a clock: callers pass the JWKS (or PEM key) and `now`.
 
+pub mod access_token;
 pub mod backend;
 mod crypto;
 pub mod development;

@@ -1,0 +1,209 @@
+//! OAuth access tokens issued by Clerk's own authorization server, checked for this
+//! resource: the verifier of the resource-server mode, where MCP clients sign in at
+//! Clerk directly and present Clerk's JWTs here.
+//!
+//! The instance's key also signs session tokens, JWT-template tokens, M2M tokens and
+//! id_tokens; only the header's `typ` (`at+jwt`, RFC 9068) tells an access token apart,
+//! so a token without it never passes, whatever its claims. RS256 only. `iss` must be
+//! the instance's Frontend API URL exactly; `aud`, when present, must name this
+//! resource; a token without `aud` (Clerk adds it only when the client sent `resource`)
+//! passes only where the deployment allows it, since it is valid at every resource server
+//! of the instance.
+//!
+//! Nothing here fetches or reads a clock: callers pass the JWKS and `now`.
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+/// Clock skew tolerated on `exp` and `nbf`.
+pub const LEEWAY_SECS: u64 = 5;
+
+/// The `typ` values of an RFC 9068 access token (compared case-insensitively).
+const ACCESS_TOKEN_TYPES: [&str; 2] = ["at+jwt", "application/at+jwt"];
+
+/// What a token must match to be valid here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectations {
+    /// The instance's Frontend API URL, byte for byte (a trailing slash aside).
+    pub issuer: String,
+    /// Every URL of this protected resource (`…/mcp`, `…/sse`): an `aud` naming one of
+    /// them is for this server.
+    pub resources: Vec<String>,
+    /// Whether a token without `aud` is accepted.
+    pub accept_without_audience: bool,
+}
+
+/// A verified access token: who, through which client, with which scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    pub user_id: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    /// The Clerk session the user signed in with, when the token names one.
+    pub session_id: Option<String>,
+    pub expires_at: u64,
+    /// The token named no audience (accepted because the deployment allows that).
+    pub without_audience: bool,
+}
+
+/// Why a token was refused. Each is logged; the client gets one `invalid_token`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the access token is not a well-formed JWT")]
+    Malformed,
+    #[error("the access token uses algorithm {0}, not RS256")]
+    Algorithm(String),
+    #[error("the token's typ is {0:?}, not an access token's (at+jwt)")]
+    NotAnAccessToken(Option<String>),
+    #[error("no key {0:?} in Clerk's JWKS")]
+    UnknownKey(String),
+    #[error("the access token's signature is invalid")]
+    BadSignature,
+    #[error("the access token has no expiry")]
+    NoExpiry,
+    #[error("the access token has expired")]
+    Expired,
+    #[error("the access token is not valid yet")]
+    NotYetValid,
+    #[error("the access token was issued by {0:?}")]
+    WrongIssuer(String),
+    #[error("the access token is for another resource")]
+    WrongAudience,
+    #[error(
+        "the access token names no audience; turn on JWT access tokens with resource indicators, or accept such tokens (see the README)"
+    )]
+    NoAudience,
+    #[error("the access token names no user or client")]
+    MissingSubject,
+    #[error("Clerk's key set cannot be used: {0}")]
+    BadKeySet(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+struct Claims {
+    iss: Option<String>,
+    sub: Option<String>,
+    client_id: Option<String>,
+    azp: Option<String>,
+    sid: Option<String>,
+    aud: Option<Audience>,
+    scope: Option<String>,
+    exp: Option<u64>,
+    nbf: Option<u64>,
+}
+
+/// The `kid` a token names, so that the caller refetches a cached JWKS once when it
+/// is unknown.
+pub fn key_id(token: &str) -> Result<Option<String>, Refusal> {
+    crate::crypto::install();
+    Ok(jsonwebtoken::decode_header(token)
+        .map_err(|_| Refusal::Malformed)?
+        .kid)
+}
+
+/// Verifies a Clerk OAuth access token for this resource.
+pub fn verify(
+    token: &str,
+    jwks: &JwkSet,
+    expected: &Expectations,
+    now: u64,
+) -> Result<AccessToken, Refusal> {
+    crate::crypto::install();
+    let header = jsonwebtoken::decode_header(token).map_err(|_| Refusal::Malformed)?;
+    // The header's `alg` never picks the algorithm: `none` and HMAC keyed with the
+    // public key are refused here, as is every other family.
+    if header.alg != Algorithm::RS256 {
+        return Err(Refusal::Algorithm(format!("{:?}", header.alg)));
+    }
+    let is_access_token = header.typ.as_deref().is_some_and(|typ| {
+        ACCESS_TOKEN_TYPES
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(typ))
+    });
+    if !is_access_token {
+        return Err(Refusal::NotAnAccessToken(header.typ));
+    }
+    let kid = header.kid.unwrap_or_default();
+    let jwk = jwks
+        .find(&kid)
+        .ok_or_else(|| Refusal::UnknownKey(kid.clone()))?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|e| Refusal::BadKeySet(e.to_string()))?;
+    // Time, issuer and audience are checked below against the caller's clock and
+    // values; the library checks the signature and algorithm only.
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
+        .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => Refusal::BadSignature,
+            jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
+                Refusal::Algorithm("mismatch".into())
+            }
+            _ => Refusal::Malformed,
+        })?
+        .claims;
+
+    let exp = claims.exp.ok_or(Refusal::NoExpiry)?;
+    if now >= exp + LEEWAY_SECS {
+        return Err(Refusal::Expired);
+    }
+    if claims.nbf.is_some_and(|nbf| now + LEEWAY_SECS < nbf) {
+        return Err(Refusal::NotYetValid);
+    }
+    let issuer = claims.iss.unwrap_or_default();
+    if issuer.trim_end_matches('/') != expected.issuer.trim_end_matches('/') {
+        return Err(Refusal::WrongIssuer(issuer));
+    }
+    let without_audience = match claims.aud {
+        None => true,
+        Some(Audience::Many(list)) if list.is_empty() => true,
+        Some(audience) => {
+            let named = match &audience {
+                Audience::One(one) => std::slice::from_ref(one),
+                Audience::Many(many) => many.as_slice(),
+            };
+            let ours = named.iter().any(|aud| {
+                expected
+                    .resources
+                    .iter()
+                    .any(|r| r.trim_end_matches('/') == aud.trim_end_matches('/'))
+            });
+            if !ours {
+                return Err(Refusal::WrongAudience);
+            }
+            false
+        }
+    };
+    if without_audience && !expected.accept_without_audience {
+        return Err(Refusal::NoAudience);
+    }
+    let user_id = claims.sub.filter(|s| !s.is_empty());
+    let client_id = claims.client_id.or(claims.azp).filter(|s| !s.is_empty());
+    let (Some(user_id), Some(client_id)) = (user_id, client_id) else {
+        return Err(Refusal::MissingSubject);
+    };
+    Ok(AccessToken {
+        user_id,
+        client_id,
+        scopes: claims
+            .scope
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        session_id: claims.sid.filter(|s| !s.is_empty()),
+        expires_at: exp,
+        without_audience,
+    })
+}
