@@ -13,8 +13,10 @@
 //! Nothing here fetches or reads a clock: callers pass the JWKS and `now`.
 
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
+
+use crate::rs256::Undecodable;
 
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECS: u64 = 5;
@@ -136,22 +138,11 @@ pub fn verify(
         .find(&kid)
         .ok_or_else(|| Refusal::UnknownKey(kid.clone()))?;
     let key = DecodingKey::from_jwk(jwk).map_err(|e| Refusal::BadKeySet(e.to_string()))?;
-    // Time, issuer and audience are checked below against the caller's clock and
-    // values; the library checks the signature and algorithm only.
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::InvalidSignature => Refusal::BadSignature,
-            jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
-                Refusal::Algorithm("mismatch".into())
-            }
-            _ => Refusal::Malformed,
-        })?
-        .claims;
+    let claims: Claims = crate::rs256::decode(token, &key).map_err(|e| match e {
+        Undecodable::BadSignature => Refusal::BadSignature,
+        Undecodable::AlgorithmMismatch => Refusal::Algorithm("mismatch".into()),
+        Undecodable::Malformed => Refusal::Malformed,
+    })?;
 
     let exp = claims.exp.ok_or(Refusal::NoExpiry)?;
     if now >= exp + LEEWAY_SECS {

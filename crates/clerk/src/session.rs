@@ -1,10 +1,11 @@
 //! Clerk session tokens: RS256 JWTs signed with the instance's key.
 
 pub use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 
 use crate::Error;
+use crate::rs256::Undecodable;
 
 /// Clock skew tolerated on `exp` and `nbf` (Clerk's own SDKs allow a few seconds).
 pub const LEEWAY_SECS: u64 = 5;
@@ -76,22 +77,11 @@ pub fn verify(
             DecodingKey::from_jwk(jwk).map_err(|e| Error::BadKeySet(e.to_string()))?
         }
     };
-    // Time and issuer are checked below against the caller's clock and values, so the
-    // library checks the signature and algorithm only.
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::InvalidSignature => Error::BadSignature,
-            jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
-                Error::AlgorithmNotAllowed("mismatch".into())
-            }
-            _ => Error::Malformed,
-        })?
-        .claims;
+    let claims: Claims = crate::rs256::decode(token, &key).map_err(|e| match e {
+        Undecodable::BadSignature => Error::BadSignature,
+        Undecodable::AlgorithmMismatch => Error::AlgorithmNotAllowed("mismatch".into()),
+        Undecodable::Malformed => Error::Malformed,
+    })?;
 
     let exp = claims.exp.ok_or(Error::Malformed)?;
     if now >= exp + LEEWAY_SECS {

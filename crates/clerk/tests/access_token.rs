@@ -9,21 +9,13 @@ use clerk::session;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
+mod common;
+
+use common::{fixture, rust_crypto};
+
 const NOW: u64 = 1_800_000_000;
 const ISSUER: &str = "https://clerk.app.example";
 const RESOURCE: &str = "https://mcp.example.com/mcp";
-
-fn rust_crypto() {
-    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
-}
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
 
 fn expectations(accept_without_audience: bool) -> Expectations {
     Expectations {

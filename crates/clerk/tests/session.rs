@@ -8,21 +8,11 @@ use clerk::session::{self, Expectations, Keys, SessionUser};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
+mod common;
+
+use common::{fixture, rust_crypto};
+
 const NOW: u64 = 1_800_000_000;
-
-/// The components verify with the crate's own provider (RS256 verification only); these
-/// tests also sign, so each installs the full RustCrypto provider before anything else.
-fn rust_crypto() {
-    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
-}
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
 
 fn expectations() -> Expectations {
     Expectations {
