@@ -225,6 +225,7 @@ async fn every_page_we_serve_renders_in_chromium_without_problems() {
         ".vscode/mcp.json",
         "npx @modelcontextprotocol/inspector",
         "local development mode",
+        &format!("connect at {}", local.url("/sse")),
     ] {
         assert!(
             text.contains(expected),

@@ -223,6 +223,7 @@ async fn the_front_door_describes_the_deployment_as_json_to_programs() {
         .unwrap();
     let mcp = "https://mcp.example.com/mcp";
     assert_eq!(door["mcp_url"], mcp);
+    assert_eq!(door["sse_url"], "https://mcp.example.com/sse");
     assert_eq!(door["mode"], "local_development");
     assert_eq!(
         door["protected_resource_metadata"],

@@ -85,6 +85,8 @@ struct FrontDoor {
     name: &'static str,
     version: &'static str,
     mcp_url: String,
+    /// The HTTP+SSE address, for clients still set up with that transport.
+    sse_url: String,
     #[serde(flatten)]
     mode: Mode,
     protected_resource_metadata: String,
@@ -121,6 +123,7 @@ impl FrontDoor {
             version: env!("CARGO_PKG_VERSION"),
             protected_resource_metadata: base.protected_resource_metadata_url(),
             authorization_server: base.issuer().to_owned(),
+            sse_url: base.join(oauth::base_url::SSE_PATH),
             mcp_url,
             mode,
             clients,
@@ -157,8 +160,13 @@ impl FrontDoor {
              <h2>MCP Inspector</h2><pre><code>npx @modelcontextprotocol/inspector</code></pre>\
              <p>Then connect with transport <strong>Streamable HTTP</strong> to <code>{url}</code>. \
              Its web UI calls from its own origin (<code>http://localhost:6274</code>): a server \
-             that is not on this machine admits it only when <code>allowed_origins</code> lists it.</p>",
+             that is not on this machine admits it only when <code>allowed_origins</code> lists it.</p>\
+             <h2>Clients set up for HTTP+SSE</h2><p>Configurations made for the older HTTP+SSE \
+             transport (<code>mcp-remote --transport sse-only</code>, the Inspector's \
+             <strong>SSE</strong> transport) connect at <code id=\"sse-url\">{sse_url}</code> \
+             with the same sign-in. Prefer the endpoint above.</p>",
             prm = html::escape(&self.protected_resource_metadata),
+            sse_url = html::escape(&self.sse_url),
             claude_code = html::escape(&clients.claude_code),
             claude_desktop = json_block(&clients.claude_desktop),
             cursor = json_block(&clients.cursor),
