@@ -78,15 +78,28 @@ pub enum Refusal {
     NoAudience,
     #[error("the access token names no user or client")]
     MissingSubject,
+    #[error("Clerk does not know the access token")]
+    Unknown,
+    #[error("the access token was revoked")]
+    Revoked,
     #[error("Clerk's key set cannot be used: {0}")]
     BadKeySet(String),
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum Audience {
+pub(crate) enum Audience {
     One(String),
     Many(Vec<String>),
+}
+
+impl Audience {
+    pub(crate) fn into_list(self) -> Vec<String> {
+        match self {
+            Audience::One(one) => vec![one],
+            Audience::Many(many) => many,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,6 +113,30 @@ struct Claims {
     scope: Option<String>,
     exp: Option<u64>,
     nbf: Option<u64>,
+}
+
+/// The audience rule, for JWTs and for Clerk's answers about opaque tokens alike: an
+/// audience must name this resource; none at all passes only where the deployment
+/// allows it. `Ok(true)` when the token named no audience.
+pub fn check_audience(named: &[String], expected: &Expectations) -> Result<bool, Refusal> {
+    if named.is_empty() {
+        return if expected.accept_without_audience {
+            Ok(true)
+        } else {
+            Err(Refusal::NoAudience)
+        };
+    }
+    let ours = named.iter().any(|aud| {
+        expected
+            .resources
+            .iter()
+            .any(|r| r.trim_end_matches('/') == aud.trim_end_matches('/'))
+    });
+    if ours {
+        Ok(false)
+    } else {
+        Err(Refusal::WrongAudience)
+    }
 }
 
 /// The `kid` a token names, so that the caller refetches a cached JWKS once when it
@@ -155,29 +192,8 @@ pub fn verify(
     if issuer.trim_end_matches('/') != expected.issuer.trim_end_matches('/') {
         return Err(Refusal::WrongIssuer(issuer));
     }
-    let without_audience = match claims.aud {
-        None => true,
-        Some(Audience::Many(list)) if list.is_empty() => true,
-        Some(audience) => {
-            let named = match &audience {
-                Audience::One(one) => std::slice::from_ref(one),
-                Audience::Many(many) => many.as_slice(),
-            };
-            let ours = named.iter().any(|aud| {
-                expected
-                    .resources
-                    .iter()
-                    .any(|r| r.trim_end_matches('/') == aud.trim_end_matches('/'))
-            });
-            if !ours {
-                return Err(Refusal::WrongAudience);
-            }
-            false
-        }
-    };
-    if without_audience && !expected.accept_without_audience {
-        return Err(Refusal::NoAudience);
-    }
+    let named = claims.aud.map(Audience::into_list).unwrap_or_default();
+    let without_audience = check_audience(&named, expected)?;
     let user_id = claims.sub.filter(|s| !s.is_empty());
     let client_id = claims.client_id.or(claims.azp).filter(|s| !s.is_empty());
     let (Some(user_id), Some(client_id)) = (user_id, client_id) else {

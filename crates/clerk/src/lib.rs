@@ -10,6 +10,7 @@ pub mod backend;
 mod crypto;
 pub mod development;
 pub mod error;
+pub mod opaque_token;
 mod rs256;
 pub mod session;
 pub mod sign_in;
