@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each suite uses a different subset
 
 pub mod clerk;
+pub mod clerk_as;
 pub mod fill;
 pub mod oauth;
 pub mod redis;

@@ -4,6 +4,7 @@
 
 mod routes;
 
+use platform::authorization::{self, AuthorizationServer};
 use platform::cors::{self, Allow};
 use platform::request::{self, BodyError};
 use platform::{html, response};
@@ -30,7 +31,11 @@ fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
     if endpoint.cross_origin() {
         cors::apply(&mut response, Allow::AnyOrigin);
     }
-    let sweeps = endpoint.sweeps() && routes::sweep::follows(*response.status());
+    // With Clerk as the authorization server there are no registrations or consents
+    // here: the protected-resource metadata, which every client fetches, carries the
+    // sweep instead.
+    let sweeps = (endpoint.sweeps() || (endpoint == Endpoint::Metadata && own_endpoints_closed()))
+        && routes::sweep::follows(*response.status());
     platform::stream::send(out, response);
     if sweeps {
         routes::sweep::if_due();
@@ -115,7 +120,25 @@ impl Endpoint {
     }
 }
 
+fn own_endpoints_closed() -> bool {
+    AuthorizationServer::own_endpoints_closed()
+}
+
 fn route(req: &Request) -> Response {
+    if own_endpoints_closed() {
+        match req.path() {
+            "/.well-known/oauth-authorization-server" | "/register" => {
+                return authorization::closed_endpoint();
+            }
+            "/authorize"
+            | "/callback"
+            | routes::connections::PATH
+            | routes::connections::CALLBACK_PATH => {
+                return authorization::closed_page();
+            }
+            _ => {}
+        }
+    }
     match req.path() {
         "/.well-known/oauth-protected-resource" | "/.well-known/oauth-protected-resource/mcp" => {
             routes::metadata::protected_resource(req, oauth::base_url::MCP_PATH)

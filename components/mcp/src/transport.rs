@@ -88,7 +88,7 @@ fn post(req: &Request, server: &Server, caller: Authenticated, reply: Reply) {
             "Mcp-Session-Id is required: send initialize first",
         ));
     };
-    let session = match session::find(&kv, session_id, &caller.grant.user_id, clock::now()) {
+    let session = match session::find(&kv, session_id, &caller.user_id, clock::now()) {
         Ok(Some(session)) => session,
         Ok(None) => {
             return reply.send(reject(
@@ -129,7 +129,7 @@ fn initialize(
     };
     let capabilities = ClientCapabilities::from_json(params.get("capabilities"));
     let record = SessionRecord {
-        user_id: caller.grant.user_id.clone(),
+        user_id: caller.user_id.clone(),
         protocol_version: result["protocolVersion"]
             .as_str()
             .unwrap_or(version::SUPPORTED[0])
@@ -232,7 +232,7 @@ fn stateless_post(
     }
     let key = request_state_key;
     let round = if input::may_ask(&method) {
-        match Round::open(&caller.grant.user_id, &method, &params, &key, clock::now()) {
+        match Round::open(&caller.user_id, &method, &params, &key, clock::now()) {
             Ok(round) => Some(round),
             Err(error) => return reply.send(refuse(400, &error)),
         }
@@ -303,7 +303,7 @@ fn delete(req: &Request, caller: Authenticated, reply: Reply) {
         Ok(kv) => kv,
         Err(e) => return reply.send(store_failure(&e)),
     };
-    match session::find(&kv, session_id, &caller.grant.user_id, clock::now()) {
+    match session::find(&kv, session_id, &caller.user_id, clock::now()) {
         Ok(Some(session)) => match session::end(&kv, &session) {
             Ok(()) => reply.send(Response::builder().status(204).body(Vec::new()).build()),
             Err(e) => reply.send(store_failure(&e)),
@@ -321,11 +321,11 @@ pub fn context<'a>(
     peer: &'a dyn protocol::context::Peer,
 ) -> Context<'a> {
     Context {
-        user_id: caller.grant.user_id.clone(),
-        session_id: caller.grant.session_id.clone(),
-        client_id: caller.grant.client_id.clone(),
+        user_id: caller.user_id.clone(),
+        session_id: caller.session_id.clone(),
+        client_id: caller.client_id.clone(),
         grant_id: caller.grant_id.clone(),
-        scope: caller.grant.scope.clone(),
+        scope: caller.scope.clone(),
         log_level,
         progress_token,
         client_capabilities,

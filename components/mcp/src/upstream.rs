@@ -83,8 +83,15 @@ pub fn app_request(
 /// development token. When the user's Clerk session is gone the grant has been revoked,
 /// and the request ends with the challenge that makes the client sign in again.
 fn upstream_token(cx: &Context) -> Result<String, ToolError> {
-    let outcome = match upstream::token_for_grant(&cx.grant_id) {
-        Err(TokenError::NotConfigured) => upstream::development_token(&cx.grant_id),
+    // A token Clerk issued (the resource-server mode) has no grant to mint from, and
+    // the client's own token is never passed on to the app (MCP forbids passthrough).
+    let Some(grant_id) = &cx.grant_id else {
+        return Err(ToolError(
+            "calling the app is not available when Clerk is the authorization server (authorization_server = \"clerk\"); see the README".into(),
+        ));
+    };
+    let outcome = match upstream::token_for_grant(grant_id) {
+        Err(TokenError::NotConfigured) => upstream::development_token(grant_id),
         other => other,
     };
     match outcome {

@@ -6,6 +6,7 @@ mod routes;
 /// Where Clerk delivers its webhooks (the endpoint's URL in the Clerk dashboard).
 const WEBHOOK_PATH: &str = "/webhooks/clerk";
 
+use platform::authorization::{self, AuthorizationServer};
 use platform::cors::{self, Allow};
 use platform::request::{self, BodyError};
 use platform::response;
@@ -40,6 +41,10 @@ fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
 fn answer(req: &Request) -> Response {
     if cors::is_preflight(req) {
         return cors::preflight(req, Allow::AnyOrigin, "POST");
+    }
+    // With Clerk as the authorization server, clients get their tokens there.
+    if AuthorizationServer::own_endpoints_closed() {
+        return authorization::closed_endpoint();
     }
     if *req.method() != Method::Post {
         return response::method_not_allowed("POST");

@@ -59,7 +59,7 @@ pub struct ProtectedResourceMetadata {
     pub resource: String,
     /// Our own issuer, byte-identical to `issuer` in the AS metadata.
     pub authorization_servers: Vec<String>,
-    pub scopes_supported: Vec<&'static str>,
+    pub scopes_supported: Vec<String>,
     /// MCP authorization: tokens only in the `Authorization` header, never the query.
     pub bearer_methods_supported: Vec<&'static str>,
     pub resource_name: &'static str,
@@ -76,9 +76,19 @@ impl ProtectedResourceMetadata {
         Self {
             resource: base.join(path),
             authorization_servers: vec![base.issuer().to_owned()],
-            scopes_supported: scope::SUPPORTED.to_vec(),
+            scopes_supported: scope::SUPPORTED.iter().map(|s| (*s).to_owned()).collect(),
             bearer_methods_supported: vec!["header"],
             resource_name: "MCP server",
+        }
+    }
+
+    /// The document when another server (Clerk) is the authorization server: the same
+    /// resource, signed in for at `issuer`, with the scopes to ask it for.
+    pub fn signed_in_at(base: &BaseUrl, path: &str, issuer: &str, scopes: &[String]) -> Self {
+        Self {
+            authorization_servers: vec![issuer.to_owned()],
+            scopes_supported: scopes.to_vec(),
+            ..Self::at(base, path)
         }
     }
 }

@@ -32,7 +32,7 @@ impl std::fmt::Display for ConfigError {
 }
 
 /// Reads an optional variable: absent or empty both mean "not set".
-fn optional_variable(name: &'static str) -> Option<String> {
+pub(crate) fn optional_variable(name: &'static str) -> Option<String> {
     variables::get(name).ok().filter(|v| !v.trim().is_empty())
 }
 

@@ -6,6 +6,8 @@
 
 pub mod app_path;
 pub mod audit;
+pub mod authorization;
+pub mod clerk_keys;
 pub mod clock;
 pub mod config;
 pub mod cookies;

@@ -127,8 +127,9 @@ pub struct Context<'a> {
     pub session_id: Option<String>,
     /// The OAuth client the user approved.
     pub client_id: String,
-    /// The grant the request's token belongs to: the key to the user's upstream tokens.
-    pub grant_id: String,
+    /// The grant the request's token belongs to (the key to the user's upstream
+    /// tokens) when this server issued it; `None` for tokens Clerk issued.
+    pub grant_id: Option<String>,
     /// Granted scopes, space-separated.
     pub scope: String,
     /// The least severe log level the client asked for; no log messages when `None`.
@@ -285,7 +286,7 @@ pub(crate) mod testing {
             user_id: "user_1".into(),
             session_id: None,
             client_id: "c".into(),
-            grant_id: "g".into(),
+            grant_id: Some("g".into()),
             scope: "mcp".into(),
             log_level: None,
             progress_token: None,

@@ -153,9 +153,18 @@ pub fn webhook_delivery(id_hash: &str) -> String {
     format!("{WEBHOOK_PREFIX}{id_hash}")
 }
 
+/// Clerk's answer about a valid opaque OAuth access token (`ct:` + SHA-256 of the
+/// token), in the resource-server mode: kept at most a minute, never past the token's
+/// expiry, so that a revocation at Clerk takes effect within that minute.
+pub const CLERK_TOKEN_PREFIX: &str = "ct:";
+
+pub fn clerk_token(token_hash: &str) -> String {
+    format!("{CLERK_TOKEN_PREFIX}{token_hash}")
+}
+
 /// Prefixes of the records that expire and that the sweep removes once they have
 /// (`scripts/reclaim` removes the expired ones written before the expiry index).
-pub const EXPIRING_PREFIXES: [&str; 13] = [
+pub const EXPIRING_PREFIXES: [&str; 14] = [
     CLIENT_PREFIX,
     GRANT_PREFIX,
     CODE_PREFIX,
@@ -169,6 +178,7 @@ pub const EXPIRING_PREFIXES: [&str; 13] = [
     UPSTREAM_TOKEN_PREFIX,
     UPSTREAM_LOCK_PREFIX,
     WEBHOOK_PREFIX,
+    CLERK_TOKEN_PREFIX,
 ];
 
 /// The records kept beside a record under its id, removed with it by the sweep: a

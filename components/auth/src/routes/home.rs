@@ -3,6 +3,7 @@
 //! common clients; a program asking for JSON gets the same facts as data.
 
 use oauth::BaseUrl;
+use platform::authorization::AuthorizationServer;
 use platform::config::{self, SignIn};
 use platform::{html, response};
 use serde::Serialize;
@@ -25,14 +26,18 @@ pub fn handle(req: &Request) -> Response {
         Ok(base) => base,
         Err(e) => return html::config_error(&e),
     };
-    let mode = match config::sign_in() {
-        Ok(SignIn::Clerk(settings)) => Mode::Clerk {
+    let mode = match (AuthorizationServer::configured(), config::sign_in()) {
+        (Ok(AuthorizationServer::Clerk(clerk)), _) => Mode::ClerkAuthorizationServer {
+            clerk_issuer: clerk.issuer,
+        },
+        (Err(e), _) => return html::config_error(&e),
+        (Ok(AuthorizationServer::SelfIssued), Ok(SignIn::Clerk(settings))) => Mode::Clerk {
             app_host: BaseUrl::parse(&settings.app_url)
                 .map(|app| app.issuer().to_owned())
                 .unwrap_or(settings.app_url),
         },
-        Ok(SignIn::Local) => Mode::LocalDevelopment,
-        Err(e) => return html::config_error(&e),
+        (Ok(AuthorizationServer::SelfIssued), Ok(SignIn::Local)) => Mode::LocalDevelopment,
+        (Ok(AuthorizationServer::SelfIssued), Err(e)) => return html::config_error(&e),
     };
     let door = FrontDoor::new(&base, mode);
     let accept = req
@@ -78,6 +83,8 @@ enum Mode {
     Clerk { app_host: String },
     /// No Clerk settings: local sign-in on this machine only.
     LocalDevelopment,
+    /// Clerk's own OAuth server signs users in and issues the tokens.
+    ClerkAuthorizationServer { clerk_issuer: String },
 }
 
 #[derive(Serialize)]
@@ -118,11 +125,15 @@ impl FrontDoor {
                  \"Streamable HTTP\" to {mcp_url}"
             ),
         };
+        let authorization_server = match &mode {
+            Mode::ClerkAuthorizationServer { clerk_issuer } => clerk_issuer.clone(),
+            _ => base.issuer().to_owned(),
+        };
         Self {
             name: env!("CARGO_PKG_NAME"),
             version: env!("CARGO_PKG_VERSION"),
             protected_resource_metadata: base.protected_resource_metadata_url(),
-            authorization_server: base.issuer().to_owned(),
+            authorization_server,
             sse_url: base.join(oauth::base_url::SSE_PATH),
             mcp_url,
             mode,
@@ -140,6 +151,11 @@ impl FrontDoor {
             Mode::LocalDevelopment => "No Clerk application is configured: this server runs in \
                  local development mode, and users sign in locally on this machine only."
                 .to_owned(),
+            Mode::ClerkAuthorizationServer { clerk_issuer } => format!(
+                "Clerk is the authorization server: clients register and users sign in at \
+                 <strong>{}</strong>, and this server checks Clerk's tokens.",
+                html::escape(clerk_issuer)
+            ),
         };
         let json_block = |value: &Value| {
             let pretty = serde_json::to_string_pretty(value).unwrap_or_default();

@@ -51,7 +51,7 @@ pub fn accept(req: &Request, caller: &Authenticated) -> Result<Accepted, Respons
         &kv,
         keys::sse_session,
         &session_id,
-        &caller.grant.user_id,
+        &caller.user_id,
         clock::now(),
     )
     .map_err(|e| transport::store_failure(&e))?
@@ -176,7 +176,7 @@ fn save(kv: &SpinKv, session: &Session, caller: &Authenticated) -> Result<(), Er
         ));
     }
     session::save(kv, session).map_err(failed)?;
-    if let Err(e) = stream::remember_client(kv, &caller.grant_id, &session.record.value) {
+    if let Err(e) = stream::remember_client(kv, &caller.client_key(), &session.record.value) {
         // Only a reconnect without `initialize` would miss it.
         eprintln!("mcp sse: remembering what the client negotiated: {e}");
     }

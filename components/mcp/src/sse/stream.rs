@@ -45,7 +45,8 @@ pub struct Stream {
     kv: SpinKv,
     session_hash: String,
     session_id: oauth::secret::Secret,
-    grant_id: String,
+    /// The grant behind the stream, when this server issued the token.
+    grant_id: Option<String>,
     settings: config::SseSettings,
     /// How long this stream may live: its lifetime, or less if the token expires first.
     lifetime: Duration,
@@ -75,22 +76,25 @@ impl Stream {
         let settings = config::sse_settings().map_err(|e| transport::config_error(&e))?;
         let kv = SpinKv::open_default().map_err(|e| transport::store_failure(&e))?;
         let now = clock::now();
-        let record =
-            match record::read::<SessionRecord>(&kv, &keys::sse_client(&caller.grant_id), now) {
-                Ok(Some(last)) => SessionRecord {
-                    user_id: caller.grant.user_id.clone(),
-                    ..last.value
-                },
-                Ok(None) => SessionRecord {
-                    user_id: caller.grant.user_id.clone(),
-                    protocol_version: HTTP_SSE_VERSION.to_owned(),
-                    sampling: false,
-                    elicitation: false,
-                    roots: false,
-                    log_level: None,
-                },
-                Err(e) => return Err(transport::store_failure(&e)),
-            };
+        let record = match record::read::<SessionRecord>(
+            &kv,
+            &keys::sse_client(&caller.client_key()),
+            now,
+        ) {
+            Ok(Some(last)) => SessionRecord {
+                user_id: caller.user_id.clone(),
+                ..last.value
+            },
+            Ok(None) => SessionRecord {
+                user_id: caller.user_id.clone(),
+                protocol_version: HTTP_SSE_VERSION.to_owned(),
+                sampling: false,
+                elicitation: false,
+                roots: false,
+                log_level: None,
+            },
+            Err(e) => return Err(transport::store_failure(&e)),
+        };
         let lifetime = settings.stream_lifetime.min(Duration::from_secs(
             caller.token_expires_at.saturating_sub(now),
         ));
@@ -229,26 +233,32 @@ impl Stream {
 
     /// Whether the session and the grant behind the stream still exist: a revoked
     /// grant, or a session ended elsewhere, ends the stream within a heartbeat. A store
-    /// that cannot answer keeps the stream (the next heartbeat asks again).
+    /// that cannot answer keeps the stream (the next heartbeat asks again). Clerk's
+    /// tokens have no grant here: their expiry bounds the stream's lifetime instead.
     fn still_authorized(&self) -> bool {
         let now = clock::now();
         let session = self.kv.exists(&keys::sse_session(&self.session_hash));
-        let grant = record::read::<GrantRecord>(&self.kv, &keys::grant(&self.grant_id), now);
-        !matches!(session, Ok(false)) && !matches!(grant, Ok(None))
+        let grant = match &self.grant_id {
+            Some(grant_id) => record::read::<GrantRecord>(&self.kv, &keys::grant(grant_id), now)
+                .map(|g| g.is_some()),
+            None => Ok(true),
+        };
+        !matches!(session, Ok(false)) && !matches!(grant, Ok(false))
     }
 }
 
-/// Remembers what the grant's client negotiated, for the sessions of its reconnects.
+/// Remembers what a client negotiated, for the sessions of its reconnects (under
+/// `Authenticated::client_key`).
 pub fn remember_client(
     kv: &SpinKv,
-    grant_id: &str,
+    client_key: &str,
     record: &SessionRecord,
 ) -> Result<(), store::Error> {
     let stored = Expiring {
         expires_at: clock::now() + CLIENT_STATE_SECS,
         value: record.clone(),
     };
-    record::create(kv, &keys::sse_client(grant_id), &stored)
+    record::create(kv, &keys::sse_client(client_key), &stored)
 }
 
 /// How long a client's negotiated state is kept after its last `initialize`.
