@@ -770,3 +770,76 @@ async fn the_closed_pages_show_in_chromium_without_csp_or_console_problems() {
     assert_eq!(door["mode"], "clerk_authorization_server");
     assert_eq!(door["authorization_server"], mock.issuer);
 }
+
+/// The HTTP+SSE transport takes Clerk's tokens too: the session is bound to the Clerk
+/// user, another user's token cannot post to it, and the stream ends when the token
+/// that opened it expires (Clerk's JWTs cannot be revoked early, so nothing else would).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerk_token_opens_an_sse_stream_bound_to_its_user_until_it_expires() {
+    use support::sse::{self, Event, Stream};
+
+    let mock = MockClerkAs::start().await;
+    let app = app_for(&mock, &[]).await;
+    let resource = app.public_url("/sse");
+    let mut claims = mock.access_claims(Some(&resource), "openid");
+    claims["exp"] = json!(clerk_as::now() + 7);
+    let token = clerk_as::sign(
+        &claims,
+        Some("at+jwt"),
+        "ins_key_1",
+        Key::First,
+        Algorithm::RS256,
+    );
+    let mut stream = Stream::open(&app, &token).await;
+
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}});
+    assert_eq!(
+        sse::post(&app, &stream.endpoint, &token, &call)
+            .await
+            .status(),
+        202
+    );
+    let reply = stream.message().await;
+    assert_eq!(
+        reply["result"]["structuredContent"]["user_id"], USER,
+        "{reply}"
+    );
+
+    let mut someone_else = mock.access_claims(Some(&resource), "openid");
+    someone_else["sub"] = json!("user_2other");
+    let other = clerk_as::sign(
+        &someone_else,
+        Some("at+jwt"),
+        "ins_key_1",
+        Key::First,
+        Algorithm::RS256,
+    );
+    assert_eq!(
+        sse::post(&app, &stream.endpoint, &other, &call)
+            .await
+            .status(),
+        404
+    );
+
+    // The token expires 7 s after it was minted: the stream ends then, cleanly.
+    let started = Instant::now();
+    loop {
+        match stream.next_within(Duration::from_secs(15)).await {
+            None => break,
+            Some(Event::Comment(_)) => continue,
+            Some(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "{:?}",
+        started.elapsed()
+    );
+    // Its session ended with it (the token is still within its 5 s of leeway).
+    assert_eq!(
+        sse::post(&app, &stream.endpoint, &token, &call)
+            .await
+            .status(),
+        404
+    );
+}
