@@ -17,6 +17,7 @@ use spin_sdk::http_component;
 #[http_component]
 fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
     let endpoint = Endpoint::of(&request::path(&incoming));
+    let own_endpoints_closed = AuthorizationServer::own_endpoints_closed();
     let mut response = match request::read(incoming, endpoint.body_limit()) {
         Ok(req) if endpoint.is_preflight(&req) => {
             platform::stream::send(
@@ -25,7 +26,7 @@ fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
             );
             return;
         }
-        Ok(req) => route(&req),
+        Ok(req) => route(&req, own_endpoints_closed),
         Err(refused) => endpoint.refuse(refused),
     };
     if endpoint.cross_origin() {
@@ -34,7 +35,7 @@ fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
     // With Clerk as the authorization server there are no registrations or consents
     // here: the protected-resource metadata, which every client fetches, carries the
     // sweep instead.
-    let sweeps = (endpoint.sweeps() || (endpoint == Endpoint::Metadata && own_endpoints_closed()))
+    let sweeps = (endpoint.sweeps() || (endpoint == Endpoint::Metadata && own_endpoints_closed))
         && routes::sweep::follows(*response.status());
     platform::stream::send(out, response);
     if sweeps {
@@ -120,12 +121,10 @@ impl Endpoint {
     }
 }
 
-fn own_endpoints_closed() -> bool {
-    AuthorizationServer::own_endpoints_closed()
-}
-
-fn route(req: &Request) -> Response {
-    if own_endpoints_closed() {
+/// With Clerk as the authorization server, this server's own authorization endpoints
+/// and pages answer that they are closed.
+fn route(req: &Request, own_endpoints_closed: bool) -> Response {
+    if own_endpoints_closed {
         match req.path() {
             "/.well-known/oauth-authorization-server" | "/register" => {
                 return authorization::closed_endpoint();

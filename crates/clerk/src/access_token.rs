@@ -14,7 +14,7 @@
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rs256::Undecodable;
 
@@ -37,7 +37,7 @@ pub struct Expectations {
 }
 
 /// A verified access token: who, through which client, with which scopes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessToken {
     pub user_id: String,
     pub client_id: String,
@@ -139,6 +139,29 @@ pub fn check_audience(named: &[String], expected: &Expectations) -> Result<bool,
     }
 }
 
+/// The user and client a token names, both required and non-empty.
+pub(crate) fn identified(
+    user: Option<String>,
+    client: Option<String>,
+) -> Result<(String, String), Refusal> {
+    match (
+        user.filter(|u| !u.is_empty()),
+        client.filter(|c| !c.is_empty()),
+    ) {
+        (Some(user), Some(client)) => Ok((user, client)),
+        _ => Err(Refusal::MissingSubject),
+    }
+}
+
+/// The scopes of a space-separated `scope` value.
+pub(crate) fn space_separated(scope: &str) -> Vec<String> {
+    scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The `kid` a token names, so that the caller refetches a cached JWKS once when it
 /// is unknown.
 pub fn key_id(token: &str) -> Result<Option<String>, Refusal> {
@@ -194,21 +217,11 @@ pub fn verify(
     }
     let named = claims.aud.map(Audience::into_list).unwrap_or_default();
     let without_audience = check_audience(&named, expected)?;
-    let user_id = claims.sub.filter(|s| !s.is_empty());
-    let client_id = claims.client_id.or(claims.azp).filter(|s| !s.is_empty());
-    let (Some(user_id), Some(client_id)) = (user_id, client_id) else {
-        return Err(Refusal::MissingSubject);
-    };
+    let (user_id, client_id) = identified(claims.sub, claims.client_id.or(claims.azp))?;
     Ok(AccessToken {
         user_id,
         client_id,
-        scopes: claims
-            .scope
-            .unwrap_or_default()
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        scopes: space_separated(&claims.scope.unwrap_or_default()),
         session_id: claims.sid.filter(|s| !s.is_empty()),
         expires_at: exp,
         without_audience,

@@ -7,7 +7,9 @@
 
 use serde::Deserialize;
 
-use crate::access_token::{AccessToken, Audience, Expectations, Refusal, check_audience};
+use crate::access_token::{
+    AccessToken, Audience, Expectations, Refusal, check_audience, identified, space_separated,
+};
 
 /// The token prefix Clerk gives opaque access tokens.
 pub const PREFIX: &str = "oat_";
@@ -91,20 +93,19 @@ pub fn read_answer(status: u16, body: &[u8], expected: &Expectations, now: u64) 
         Ok(without) => without,
         Err(refusal) => return Verdict::Refused(refusal),
     };
-    let user_id = answer.subject.filter(|s| !s.is_empty());
-    let client_id = answer.client_id.filter(|s| !s.is_empty());
-    let (Some(user_id), Some(client_id)) = (user_id, client_id) else {
-        return Verdict::Refused(Refusal::MissingSubject);
+    let (user_id, client_id) = match identified(answer.subject, answer.client_id) {
+        Ok(who) => who,
+        Err(refusal) => return Verdict::Refused(refusal),
     };
     let scopes = match answer.scopes {
         None => Vec::new(),
-        Some(Scopes::List(list)) => list,
-        Some(Scopes::Spaced(spaced)) => spaced.split(' ').map(str::to_owned).collect(),
+        Some(Scopes::List(list)) => list.into_iter().filter(|s| !s.is_empty()).collect(),
+        Some(Scopes::Spaced(spaced)) => space_separated(&spaced),
     };
     Verdict::Valid(AccessToken {
         user_id,
         client_id,
-        scopes: scopes.into_iter().filter(|s| !s.is_empty()).collect(),
+        scopes,
         session_id: None,
         expires_at,
         without_audience,

@@ -2,7 +2,7 @@
 //! server, with this server a resource server only. The mode is decided here, from the
 //! `authorization_server` variable, and nowhere else.
 
-use crate::config::{ConfigError, optional_variable};
+use crate::config::{ConfigError, DEFAULT_CLERK_API_URL, flag, optional_variable};
 
 /// The scopes the protected-resource metadata offers in Clerk mode when
 /// `clerk_oauth_scopes` is unset. Clients that register from that list (Claude.ai)
@@ -36,8 +36,7 @@ pub struct ClerkAuthorization {
 impl AuthorizationServer {
     /// The configured mode. Clerk mode needs `clerk_issuer` and `clerk_secret_key`.
     pub fn configured() -> Result<Self, ConfigError> {
-        let mode = optional_variable("authorization_server");
-        match mode.as_deref().map(str::trim) {
+        match mode().as_deref() {
             None | Some("self") => Ok(Self::SelfIssued),
             Some("clerk") => Ok(Self::Clerk(ClerkAuthorization::configured()?)),
             Some(_) => Err(ConfigError::InvalidVariable {
@@ -51,20 +50,25 @@ impl AuthorizationServer {
     /// are closed: in Clerk mode, and also while the variable holds anything but
     /// "self", so that a mistyped mode never opens them.
     pub fn own_endpoints_closed() -> bool {
-        !matches!(
-            optional_variable("authorization_server")
-                .as_deref()
-                .map(str::trim),
-            None | Some("self")
-        )
+        !matches!(mode().as_deref(), None | Some("self"))
     }
+}
+
+/// The `authorization_server` variable, trimmed; `None` when unset.
+fn mode() -> Option<String> {
+    optional_variable("authorization_server").map(|mode| mode.trim().to_owned())
+}
+
+/// `clerk_issuer` as the closed endpoints name it, when it is set.
+fn clerk_issuer_hint() -> Option<String> {
+    optional_variable("clerk_issuer").map(|issuer| issuer.trim_end_matches('/').to_owned())
 }
 
 /// Why this server's own authorization endpoints refuse in Clerk mode, naming where
 /// clients sign in instead.
 pub fn closed_endpoint_message() -> String {
-    let at = optional_variable("clerk_issuer")
-        .map(|issuer| format!(" at {}", issuer.trim_end_matches('/')))
+    let at = clerk_issuer_hint()
+        .map(|issuer| format!(" at {issuer}"))
         .unwrap_or_default();
     format!(
         "this server is a resource server only (authorization_server = \"clerk\"): clients sign in with Clerk{at}, as its protected-resource metadata says"
@@ -88,8 +92,7 @@ pub fn closed_endpoint() -> spin_sdk::http::Response {
 
 /// The page a browser gets at a closed page (`/authorize`, `/callback`, `/connections`).
 pub fn closed_page() -> spin_sdk::http::Response {
-    let issuer = optional_variable("clerk_issuer").map(|i| i.trim_end_matches('/').to_owned());
-    let at = issuer
+    let at = clerk_issuer_hint()
         .map(|i| format!(" at <code>{}</code>", crate::html::escape(&i)))
         .unwrap_or_default();
     crate::html::page(
@@ -120,21 +123,11 @@ impl ClerkAuthorization {
                 reason: "must be the Frontend API URL, such as https://clerk.example.com".into(),
             })?;
         let secret_key = required("clerk_secret_key", "to fetch the JWKS and verify tokens")?;
-        let accept_without_audience =
-            match optional_variable("clerk_accept_tokens_without_audience").as_deref() {
-                None | Some("false") => false,
-                Some("true") => true,
-                Some(_) => {
-                    return Err(ConfigError::InvalidVariable {
-                        name: "clerk_accept_tokens_without_audience",
-                        reason: "must be \"true\" or \"false\"".into(),
-                    });
-                }
-            };
+        let accept_without_audience = flag("clerk_accept_tokens_without_audience")?;
         Ok(Self {
             issuer: issuer.trim_end_matches('/').to_owned(),
             api_url: optional_variable("clerk_api_url")
-                .unwrap_or_else(|| "https://api.clerk.com".into()),
+                .unwrap_or_else(|| DEFAULT_CLERK_API_URL.into()),
             secret_key,
             scopes_supported: scopes(
                 &optional_variable("clerk_oauth_scopes")

@@ -31,6 +31,9 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
+/// Clerk's Backend API, when `clerk_api_url` is unset.
+pub(crate) const DEFAULT_CLERK_API_URL: &str = "https://api.clerk.com";
+
 /// Reads an optional variable: absent or empty both mean "not set".
 pub(crate) fn optional_variable(name: &'static str) -> Option<String> {
     variables::get(name).ok().filter(|v| !v.trim().is_empty())
@@ -116,7 +119,7 @@ pub fn allowed_origins() -> String {
 }
 
 /// A `"true"`/`"false"` variable; absent means false.
-fn flag(name: &'static str) -> Result<bool, ConfigError> {
+pub(crate) fn flag(name: &'static str) -> Result<bool, ConfigError> {
     match optional_variable(name).as_deref() {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
@@ -172,7 +175,7 @@ pub fn mint_settings() -> Option<MintSettings> {
     Some(MintSettings {
         secret_key: optional_variable("clerk_secret_key")?,
         api_url: optional_variable("clerk_api_url")
-            .unwrap_or_else(|| "https://api.clerk.com".to_owned()),
+            .unwrap_or_else(|| DEFAULT_CLERK_API_URL.to_owned()),
         template: optional_variable("clerk_jwt_template"),
     })
 }
@@ -307,8 +310,7 @@ pub fn sign_in() -> Result<SignIn, ConfigError> {
     };
     Ok(SignIn::Clerk(ClerkSettings {
         app_url,
-        api_url: optional_variable("clerk_api_url")
-            .unwrap_or_else(|| "https://api.clerk.com".into()),
+        api_url: optional_variable("clerk_api_url").unwrap_or_else(|| DEFAULT_CLERK_API_URL.into()),
         secret_key,
         jwt_key,
         expectations: clerk::session::Expectations {

@@ -72,13 +72,11 @@ pub fn authenticate(
             ));
         }
     };
-    let missing: Vec<&str> = settings
+    let lacks_a_scope = settings
         .required_scopes
         .iter()
-        .filter(|needed| !token.scopes.contains(needed))
-        .map(String::as_str)
-        .collect();
-    if !missing.is_empty() {
+        .any(|needed| !token.scopes.contains(needed));
+    if lacks_a_scope {
         audit::event("token_refused")
             .user(&token.user_id)
             .client(&token.client_id)

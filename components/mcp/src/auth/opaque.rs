@@ -10,7 +10,6 @@ use clerk::opaque_token::{self, Verdict};
 use platform::authorization::ClerkAuthorization;
 use platform::fetch::{self, FetchError, Limits, Method};
 use platform::kv::SpinKv;
-use serde::{Deserialize, Serialize};
 use store::{Expiring, keys, record};
 
 use super::clerk_issued::Unaccepted;
@@ -24,15 +23,6 @@ const VERIFY_LIMITS: Limits = Limits {
     max_body_bytes: 64 * 1024,
 };
 
-#[derive(Serialize, Deserialize)]
-struct CachedToken {
-    user_id: String,
-    client_id: String,
-    scopes: Vec<String>,
-    token_expires_at: u64,
-    without_audience: bool,
-}
-
 pub fn verify(
     token: &str,
     settings: &ClerkAuthorization,
@@ -41,39 +31,25 @@ pub fn verify(
     now: u64,
 ) -> Result<AccessToken, Unaccepted> {
     let key = keys::clerk_token(&keys::digest(token.as_bytes()));
-    if let Some(cached) = record::read::<CachedToken>(kv, &key, now).map_err(Unaccepted::Store)? {
-        let cached = cached.value;
+    if let Some(cached) = record::read::<AccessToken>(kv, &key, now).map_err(Unaccepted::Store)? {
         // The deployment may have stopped accepting audience-less tokens since.
-        if cached.without_audience && !expected.accept_without_audience {
+        if cached.value.without_audience && !expected.accept_without_audience {
             return Err(Unaccepted::Refused(Refusal::NoAudience));
         }
-        return Ok(AccessToken {
-            user_id: cached.user_id,
-            client_id: cached.client_id,
-            scopes: cached.scopes,
-            session_id: None,
-            expires_at: cached.token_expires_at,
-            without_audience: cached.without_audience,
-        });
+        return Ok(cached.value);
     }
     let answer = ask_clerk(token, settings)?;
     match opaque_token::read_answer(answer.status, &answer.body, expected, now) {
         Verdict::Valid(verified) => {
             let cache = Expiring {
                 expires_at: (now + CACHE_SECS).min(verified.expires_at),
-                value: CachedToken {
-                    user_id: verified.user_id.clone(),
-                    client_id: verified.client_id.clone(),
-                    scopes: verified.scopes.clone(),
-                    token_expires_at: verified.expires_at,
-                    without_audience: verified.without_audience,
-                },
+                value: verified,
             };
             // A failed cache write costs a verify call next time, not this request.
             if let Err(e) = record::create(kv, &key, &cache) {
                 eprintln!("mcp: caching Clerk's answer: {e}");
             }
-            Ok(verified)
+            Ok(cache.value)
         }
         Verdict::Refused(refusal) => Err(Unaccepted::Refused(refusal)),
         Verdict::NoVerdict(why) => Err(Unaccepted::ClerkUnavailable(format!(
