@@ -263,7 +263,7 @@ async fn answer(
     let body = req.into_body().collect().await.unwrap().to_bytes();
     let issuer = state.issuer.lock().unwrap().clone();
     let backend = *state.backend.lock().unwrap();
-    let backend_call = path == "/v1/jwks" || path == "/oauth_applications/access_tokens/verify";
+    let backend_call = path == "/v1/jwks" || path == "/v1/oauth_applications/access_tokens/verify";
     if backend_call {
         if !authorized {
             return json_response(
@@ -309,7 +309,7 @@ async fn answer(
             };
             super::response(200, fixture(set))
         }
-        "/oauth_applications/access_tokens/verify" => {
+        "/v1/oauth_applications/access_tokens/verify" => {
             verify_calls.fetch_add(1, Ordering::SeqCst);
             let asked: Value = serde_json::from_slice(&body).unwrap_or_default();
             let token = asked["access_token"].as_str().unwrap_or_default();

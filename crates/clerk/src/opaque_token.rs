@@ -1,5 +1,5 @@
 //! Clerk's answer about an opaque OAuth access token (`oat_…`), from
-//! `POST /oauth_applications/access_tokens/verify`, read into the same verdict as a
+//! `POST /v1/oauth_applications/access_tokens/verify`, read into the same verdict as a
 //! JWT's. A 200 is not a verdict by itself: the body carries `revoked` and `expired`
 //! flags (and an expired JWT sent there answers `{"active": false}`); 404 means Clerk
 //! does not know the token. The published answer names no audience, so such tokens fall

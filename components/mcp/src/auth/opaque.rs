@@ -60,7 +60,7 @@ pub fn verify(
 
 fn ask_clerk(token: &str, settings: &ClerkAuthorization) -> Result<fetch::Fetched, Unaccepted> {
     let url = url::Url::parse(&format!(
-        "{}/oauth_applications/access_tokens/verify",
+        "{}/v1/oauth_applications/access_tokens/verify",
         settings.api_url.trim_end_matches('/')
     ))
     .map_err(|e| Unaccepted::ClerkUnavailable(format!("clerk_api_url: {e}")))?;
