@@ -68,6 +68,8 @@ await client.connect(transport);
 const { tools } = await client.listTools();
 const sum = await client.callTool({ name: "add", arguments: { a: 2, b: 3 } });
 const me = await client.callTool({ name: "whoami", arguments: {} });
+// The app is called with an M2M token this server mints, never with the client's token.
+const appData = await client.callTool({ name: "get_app_data", arguments: {} });
 await transport.terminateSession();
 await client.close();
 
@@ -101,5 +103,8 @@ console.log(JSON.stringify({
   tools: tools.map((t) => t.name),
   sum: sum.structuredContent?.sum,
   user_id: me.structuredContent?.user_id,
+  app_user: appData.structuredContent?.data?.user ?? null,
+  app_error: appData.isError ? appData.content?.[0]?.text : null,
+  access_token: issued.access_token,
   stateless_sum: statelessReply.result?.structuredContent?.sum,
 }));

@@ -202,17 +202,165 @@ async fn a_clerk_access_token_serves_the_tools_reading_the_store_once_and_writin
             .status(),
         200
     );
+}
 
-    // The tools act for the user; calling the app needs a credential this mode does
-    // not mint, and says so as a tool error rather than passing the client's token on.
-    let resp = call(&app, &token, "get_app_data", json!({})).await;
+/// `get_app_data`'s answer (the app's JSON), or the tool error's text.
+async fn app_data(app: &App, token: &str) -> Result<Value, String> {
+    let resp = call(app, token, "get_app_data", json!({})).await;
+    assert_eq!(resp.status(), 200);
     let reply: Value = resp.json().await.unwrap();
-    assert_eq!(reply["result"]["isError"], true, "{reply}");
-    let text = reply["result"]["content"][0]["text"].as_str().unwrap();
-    assert!(
-        text.contains("when Clerk is the authorization server"),
-        "{text}"
+    if reply["result"]["isError"] == true {
+        return Err(reply["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_owned());
+    }
+    Ok(reply["result"]["structuredContent"]["data"].clone())
+}
+
+/// The keys of the app tokens' cache and locks in the store.
+fn upstream_keys(app: &App) -> Vec<String> {
+    snapshot(app)
+        .into_keys()
+        .filter(|k| k.starts_with("ut:") || k.starts_with("ul:"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tools_call_the_app_with_an_m2m_token_naming_the_user_never_the_clients_token() {
+    let mock = MockClerkAs::start().await;
+    let app = app_for(&mock, &[]).await;
+    let resource = app.public_url("/mcp");
+    let token = mock.access_token(Some(&resource), "openid profile email");
+
+    // The app verified the token (instance signature, iss, exp, aud = the app, sub =
+    // this server's machine) and read the user from it.
+    let data = app_data(&app, &token).await.unwrap();
+    assert_eq!(
+        data,
+        json!({
+            "user": USER, "client": "clerk_client_test",
+            "scope": "openid profile email", "plan": "pro",
+        })
     );
+    assert_eq!(
+        mock.m2m_requests(),
+        [json!({
+            "token_format": "jwt",
+            "seconds_until_expiration": 300,
+            "claims": {
+                "aud": mock.issuer,
+                "user_id": USER,
+                "mcp_client_id": "clerk_client_test",
+                "mcp_scope": "openid profile email",
+            },
+        })]
+    );
+
+    // Reused while it lives: the second call reads the JWKS and the cached token,
+    // writes nothing and mints nothing.
+    app.host.reset_kv_stats();
+    app_data(&app, &token).await.unwrap();
+    assert_eq!(mock.m2m_requests().len(), 1);
+    assert_eq!(
+        app.host.kv_stats(),
+        test_host::kv::KvStats {
+            reads: 2,
+            writes: 0,
+            listings: 0,
+        }
+    );
+    let calls = mock.app_calls();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0], calls[1]);
+    assert!(calls[0].starts_with("Bearer ey"), "{}", calls[0]);
+    assert!(
+        !calls[0].contains(&token),
+        "the client's token reached the app"
+    );
+
+    // Another scope is another set of claims, so another token.
+    let narrower = mock.access_token(Some(&resource), "openid");
+    assert_eq!(app_data(&app, &narrower).await.unwrap()["scope"], "openid");
+    assert_eq!(mock.m2m_requests().len(), 2);
+
+    // Concurrent calls for one user, client and scope share one mint (two when a
+    // claim on the lock lands late).
+    let concurrent = mock.access_token(Some(&resource), "profile");
+    let replies = futures::future::join_all((0..10).map(|_| app_data(&app, &concurrent))).await;
+    for reply in &replies {
+        assert_eq!(reply.as_ref().unwrap()["scope"], "profile", "{reply:?}");
+    }
+    let minted = mock.m2m_requests().len() - 2;
+    assert!(
+        (1..=2).contains(&minted),
+        "10 concurrent calls minted {minted} times"
+    );
+    assert!(upstream_keys(&app).iter().all(|k| k.starts_with("ut:m2m.")));
+
+    // The lifetime is a variable.
+    let app = app_for(&mock, &[("clerk_m2m_token_lifetime", "90s")]).await;
+    let token = mock.access_token(Some(&app.public_url("/mcp")), "openid");
+    app_data(&app, &token).await.unwrap();
+    assert_eq!(
+        mock.m2m_requests().last().unwrap()["seconds_until_expiration"],
+        90
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_usable_machine_key_or_with_clerk_down_the_app_call_is_a_clear_tool_error() {
+    let mock = MockClerkAs::start().await;
+    let cases = [
+        (
+            "clerk_machine_secret_key",
+            "",
+            "needs clerk_machine_secret_key",
+        ),
+        ("clerk_machine_secret_key", "ak_revoked", "HTTP 401"),
+        ("clerk_m2m_token_lifetime", "5s", "clerk_m2m_token_lifetime"),
+    ];
+    for (name, value, says) in cases {
+        let app = app_for(&mock, &[(name, value)]).await;
+        let token = mock.access_token(Some(&app.public_url("/mcp")), "openid");
+        let error = app_data(&app, &token).await.unwrap_err();
+        assert!(error.contains(says), "{name}={value:?}: {error}");
+        assert!(!error.contains(clerk_as::MACHINE_SECRET_KEY), "{error}");
+        assert!(!error.contains("ak_revoked"), "{error}");
+        assert!(upstream_keys(&app).is_empty(), "{name}={value:?}");
+        // The rest of the server is unaffected.
+        assert_eq!(
+            call(&app, &token, "add", json!({"a": 1, "b": 1}))
+                .await
+                .status(),
+            200
+        );
+    }
+    assert!(mock.m2m_requests().is_empty());
+    assert!(
+        mock.app_calls().is_empty(),
+        "the app is never called without a token of ours"
+    );
+
+    // Clerk down or hanging while the JWKS is cached: the tools that do not call the
+    // app still work, the app call says to try again, within the mint's deadline.
+    let app = app_for(&mock, &[]).await;
+    let token = mock.access_token(Some(&app.public_url("/mcp")), "openid");
+    assert_eq!(call(&app, &token, "whoami", json!({})).await.status(), 200);
+    for backend in [Backend::Down, Backend::Hang] {
+        mock.set_backend(backend);
+        let started = Instant::now();
+        let error = app_data(&app, &token).await.unwrap_err();
+        assert!(error.contains("try again later"), "{backend:?}: {error}");
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(upstream_keys(&app).is_empty());
+    }
+    mock.set_backend(Backend::Up);
+    assert_eq!(app_data(&app, &token).await.unwrap()["user"], USER);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -720,6 +868,7 @@ async fn the_sdk_signs_in_at_clerk_and_uses_the_tools_over_both_eras() {
         mock.resources.lock().unwrap().clone(),
         [Some(app.public_url("/mcp"))]
     );
+    assert_app_saw_only_m2m_tokens(&mock, &summary);
 
     mock.issue_opaque_tokens(true);
     let summary = support::node_json(
@@ -730,6 +879,21 @@ async fn the_sdk_signs_in_at_clerk_and_uses_the_tools_over_both_eras() {
     assert!(summary["access_token_prefix"] == "oat_", "{summary}");
     assert_eq!(summary["user_id"], USER, "{summary}");
     assert_eq!(summary["stateless_sum"], 9.0, "{summary}");
+    assert_app_saw_only_m2m_tokens(&mock, &summary);
+}
+
+/// The SDK's `get_app_data` reached the app as the user, and the app never saw the
+/// client's access token: only M2M tokens this server minted.
+fn assert_app_saw_only_m2m_tokens(mock: &MockClerkAs, summary: &Value) {
+    assert_eq!(summary["app_error"], Value::Null, "{summary}");
+    assert_eq!(summary["app_user"], USER, "{summary}");
+    let access_token = summary["access_token"].as_str().unwrap();
+    let calls = mock.app_calls();
+    assert!(!calls.is_empty());
+    assert!(
+        calls.iter().all(|c| !c.contains(access_token)),
+        "the client's token reached the app"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,9 @@
 //! RFC 8414 metadata, dynamic registration, `/oauth/authorize` (which signs the user in
 //! at once, checks PKCE's method and redirects with a code), `/oauth/token` (code with
 //! PKCE, and refresh), the Backend API's `/v1/jwks` (two keys and a rotation) and the
-//! opaque-token verify call, with failure injection on both. Access tokens are real
+//! opaque-token verify call, with failure injection on both, and the M2M tokens this
+//! server mints as a Clerk machine (`/v1/m2m_tokens`) for the customer's app, which the
+//! mock also plays (`/api/me` verifies them as an app would). Access tokens are real
 //! RS256 JWTs with Clerk's header (`typ: at+jwt`) and claims, signed with the test keys
 //! in `crates/clerk/tests/fixtures`, or opaque `oat_` tokens where a test asks.
 
@@ -20,6 +22,9 @@ use sha2::{Digest, Sha256};
 
 pub const SECRET_KEY: &str = "sk_test_mock_as";
 pub const USER: &str = "user_2clerkas";
+/// The secret key of the Clerk machine this server is, and that machine's id.
+pub const MACHINE_SECRET_KEY: &str = "ak_test_mcp_server";
+pub const MACHINE_ID: &str = "mch_mcp_server";
 
 /// Which key the instance signs with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +116,10 @@ struct State {
     clients: Mutex<HashMap<String, Value>>,
     codes: Mutex<HashMap<String, Value>>,
     counter: AtomicUsize,
+    /// The body of each M2M token request, in order.
+    m2m_requests: Mutex<Vec<Value>>,
+    /// The `Authorization` header of each call to the app.
+    app_calls: Mutex<Vec<String>>,
 }
 
 impl MockClerkAs {
@@ -124,6 +133,8 @@ impl MockClerkAs {
             clients: Mutex::new(HashMap::new()),
             codes: Mutex::new(HashMap::new()),
             counter: AtomicUsize::new(0),
+            m2m_requests: Mutex::new(Vec::new()),
+            app_calls: Mutex::new(Vec::new()),
         });
         let jwks_fetches = Arc::new(AtomicUsize::new(0));
         let verify_calls = Arc::new(AtomicUsize::new(0));
@@ -151,14 +162,27 @@ impl MockClerkAs {
         }
     }
 
-    /// The variables that make the app a resource server for this mock.
+    /// The variables that make the app a resource server for this mock, calling the
+    /// mock's app with M2M tokens.
     pub fn variables(&self) -> Vec<(&'static str, String)> {
         vec![
             ("authorization_server", "clerk".into()),
             ("clerk_issuer", self.issuer.clone()),
             ("clerk_api_url", self.issuer.clone()),
             ("clerk_secret_key", SECRET_KEY.into()),
+            ("clerk_machine_secret_key", MACHINE_SECRET_KEY.into()),
+            ("app_url", self.issuer.clone()),
         ]
+    }
+
+    /// The bodies of the M2M token requests so far.
+    pub fn m2m_requests(&self) -> Vec<Value> {
+        self.state.m2m_requests.lock().unwrap().clone()
+    }
+
+    /// The `Authorization` headers the app received so far.
+    pub fn app_calls(&self) -> Vec<String> {
+        self.state.app_calls.lock().unwrap().clone()
     }
 
     /// Publishes `ins_key_2` beside `ins_key_1` from now on.
@@ -249,11 +273,19 @@ async fn answer(
 ) -> Answer {
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
-    let authorized = req
+    let authorization = req
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        == Some(&format!("Bearer {SECRET_KEY}"));
+        .unwrap_or_default()
+        .to_owned();
+    // M2M tokens are minted with the machine's key, everything else with the instance's.
+    let key = if path == "/v1/m2m_tokens" {
+        MACHINE_SECRET_KEY
+    } else {
+        SECRET_KEY
+    };
+    let authorized = authorization == format!("Bearer {key}");
     let content_type = req
         .headers()
         .get("content-type")
@@ -263,7 +295,10 @@ async fn answer(
     let body = req.into_body().collect().await.unwrap().to_bytes();
     let issuer = state.issuer.lock().unwrap().clone();
     let backend = *state.backend.lock().unwrap();
-    let backend_call = path == "/v1/jwks" || path == "/v1/oauth_applications/access_tokens/verify";
+    let backend_call = matches!(
+        path.as_str(),
+        "/v1/jwks" | "/v1/oauth_applications/access_tokens/verify" | "/v1/m2m_tokens"
+    );
     if backend_call {
         if !authorized {
             return json_response(
@@ -319,6 +354,53 @@ async fn answer(
                     404,
                     &json!({"errors": [{"code": "resource_not_found", "message": "not found"}]}),
                 ),
+            }
+        }
+        "/v1/m2m_tokens" => {
+            let asked: Value = serde_json::from_slice(&body).unwrap_or_default();
+            state.m2m_requests.lock().unwrap().push(asked.clone());
+            let lifetime = asked["seconds_until_expiration"].as_u64().unwrap_or(3600);
+            let n = state.counter.fetch_add(1, Ordering::SeqCst);
+            let now = now();
+            let mut payload = json!({
+                "iss": issuer, "sub": MACHINE_ID, "jti": format!("mt_{n}"),
+                "iat": now, "nbf": now - 5, "exp": now + lifetime,
+            });
+            if let Some(claims) = asked["claims"].as_object() {
+                for (name, value) in claims {
+                    payload[name] = value.clone();
+                }
+            }
+            let token = sign(
+                &payload,
+                Some("JWT"),
+                "ins_key_1",
+                Key::First,
+                Algorithm::RS256,
+            );
+            json_response(
+                201,
+                &json!({
+                    "object": "machine_to_machine_token", "id": format!("mt_{n}"),
+                    "subject": MACHINE_ID, "scopes": [], "claims": asked["claims"],
+                    "token": token, "revoked": false, "revocation_reason": null,
+                    "expired": false, "expiration": (now + lifetime) * 1000,
+                    "created_at": now * 1000, "updated_at": now * 1000,
+                }),
+            )
+        }
+        "/api/me" => {
+            state.app_calls.lock().unwrap().push(authorization.clone());
+            let token = authorization.strip_prefix("Bearer ").unwrap_or_default();
+            match app_verifies(token, &issuer) {
+                Some(claims) => json_response(
+                    200,
+                    &json!({
+                        "user": claims["user_id"], "client": claims["mcp_client_id"],
+                        "scope": claims["mcp_scope"], "plan": "pro",
+                    }),
+                ),
+                None => json_response(401, &json!({"error": "unauthorized"})),
             }
         }
         "/oauth/register" => {
@@ -478,4 +560,21 @@ async fn answer(
         }
         _ => super::response(404, Bytes::new()),
     }
+}
+
+/// What the customer's app checks before it serves an M2M token (README, "Calling your
+/// app"): the instance's RS256 signature, `iss`, `exp`, `aud` = the app, and `sub` = the
+/// machine id of this MCP server (no other machine of the instance may act for users).
+/// The claims, when all hold.
+fn app_verifies(token: &str, issuer: &str) -> Option<Value> {
+    let key =
+        jsonwebtoken::DecodingKey::from_rsa_pem(fixture("instance-public.pem").as_bytes()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[issuer]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    let claims = jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .ok()?
+        .claims;
+    (claims["sub"] == MACHINE_ID && claims["user_id"].is_string()).then_some(claims)
 }

@@ -1,7 +1,8 @@
 //! Calling the customer's API as the signed-in user: [`app_request`] attaches a fresh
-//! Clerk token (from the `upstream` crate, minted only when a tool calls the app), never
-//! the MCP client's own token, and turns every failure into a tool error the model can
-//! read.
+//! Clerk token (from the `upstream` crate, minted only when a tool calls the app: a
+//! session token, or an M2M token naming the user when Clerk is the authorization
+//! server), never the MCP client's own token, and turns every failure into a tool error
+//! the model can read.
 
 use platform::config;
 use platform::fetch::{self, FetchError, Limits};
@@ -27,7 +28,7 @@ pub fn app_request(
     let app = config::app_url().map_err(|e| ToolError(e.to_string()))?;
     let url = platform::app_path::resolve(&app, path)
         .ok_or_else(|| ToolError(format!("{path:?} is not a path under app_url")))?;
-    let token = upstream_token(cx)?;
+    let token = upstream_token(cx, &app)?;
     let timeout = config::app_timeout().map_err(|e| ToolError(e.to_string()))?;
     let authorization = format!("Bearer {token}");
     let encoded = body.map(Value::to_string);
@@ -82,13 +83,10 @@ pub fn app_request(
 /// A token for the app: a fresh Clerk token, or in local development mode a marked
 /// development token. When the user's Clerk session is gone the grant has been revoked,
 /// and the request ends with the challenge that makes the client sign in again.
-fn upstream_token(cx: &Context) -> Result<String, ToolError> {
-    // A token Clerk issued (the resource-server mode) has no grant to mint from, and
-    // the client's own token is never passed on to the app (MCP forbids passthrough).
+fn upstream_token(cx: &Context, app: &url::Url) -> Result<String, ToolError> {
+    // A token Clerk issued (the resource-server mode) has no grant to mint from.
     let Some(grant_id) = &cx.grant_id else {
-        return Err(ToolError(
-            "calling the app is not available when Clerk is the authorization server (authorization_server = \"clerk\"); see the README".into(),
-        ));
+        return machine_token(cx, app);
     };
     let outcome = match upstream::token_for_grant(grant_id) {
         Err(TokenError::NotConfigured) => upstream::development_token(grant_id),
@@ -102,9 +100,37 @@ fn upstream_token(cx: &Context) -> Result<String, ToolError> {
                 "the user's sign-in has ended; they must sign in again".into(),
             ))
         }
-        Err(TokenError::Unavailable(why)) => Err(ToolError(format!(
-            "no token for the app could be had ({why}); try again later"
-        ))),
         Err(TokenError::NotConfigured) => Err(ToolError("Clerk is not configured".into())),
+        Err(e) => Err(not_minted(e)),
+    }
+}
+
+/// When Clerk is the authorization server: an M2M token naming the user, minted by
+/// this server as a Clerk machine (the client's own token is never passed on: MCP
+/// forbids token passthrough).
+fn machine_token(cx: &Context, app: &url::Url) -> Result<String, ToolError> {
+    let who = upstream::OnBehalfOf {
+        user_id: &cx.user_id,
+        client_id: &cx.client_id,
+        scope: &cx.scope,
+    };
+    match upstream::token_on_behalf_of(&who, app.as_str().trim_end_matches('/')) {
+        Ok(token) => Ok(token.jwt),
+        Err(TokenError::NotConfigured) => Err(ToolError(
+            "calling the app when Clerk is the authorization server needs clerk_machine_secret_key (the secret key of a Clerk machine for this server); see the README".into(),
+        )),
+        Err(e) => Err(not_minted(e)),
+    }
+}
+
+fn not_minted(e: TokenError) -> ToolError {
+    match e {
+        TokenError::Refused(why) => ToolError(format!("no token for the app could be had: {why}")),
+        TokenError::Unavailable(why) => ToolError(format!(
+            "no token for the app could be had ({why}); try again later"
+        )),
+        TokenError::SessionRevoked | TokenError::NotConfigured => {
+            ToolError("no token for the app could be had".into())
+        }
     }
 }

@@ -48,7 +48,7 @@ struct Answer {
 
 /// Clerk writes some timestamps in milliseconds: anything past the year 5000 in
 /// seconds is read as milliseconds.
-fn seconds(timestamp: u64) -> u64 {
+pub(crate) fn seconds(timestamp: u64) -> u64 {
     if timestamp > 100_000_000_000 {
         timestamp / 1000
     } else {

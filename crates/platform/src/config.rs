@@ -180,6 +180,35 @@ pub fn mint_settings() -> Option<MintSettings> {
     })
 }
 
+/// How M2M tokens naming the user are minted for the app when Clerk is the
+/// authorization server: the Backend API origin, the machine secret key
+/// (`clerk_machine_secret_key`, `ak_…`) and the tokens' lifetime.
+pub struct MachineTokenSettings {
+    pub api_url: String,
+    pub machine_secret_key: String,
+    pub lifetime: std::time::Duration,
+}
+
+/// `None` when no machine secret key is set (tools then cannot call the app in Clerk
+/// mode); an error for a lifetime outside 30 seconds to an hour.
+pub fn machine_token_settings() -> Result<Option<MachineTokenSettings>, ConfigError> {
+    use std::time::Duration;
+    let Some(machine_secret_key) = optional_variable("clerk_machine_secret_key") else {
+        return Ok(None);
+    };
+    Ok(Some(MachineTokenSettings {
+        api_url: optional_variable("clerk_api_url")
+            .unwrap_or_else(|| DEFAULT_CLERK_API_URL.to_owned()),
+        machine_secret_key: machine_secret_key.trim().to_owned(),
+        lifetime: duration_variable(
+            "clerk_m2m_token_lifetime",
+            Duration::from_secs(5 * 60),
+            Duration::from_secs(30)..=Duration::from_secs(60 * 60),
+            "must be a duration from 30s to 1h, such as \"5m\"",
+        )?,
+    }))
+}
+
 /// The customer's app (`app_url`), whose API tools call as the user.
 pub fn app_url() -> Result<url::Url, ConfigError> {
     let value = optional_variable("app_url").ok_or(ConfigError::InvalidVariable {

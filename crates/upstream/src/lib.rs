@@ -1,7 +1,14 @@
 //! Fresh Clerk tokens for the customer's API, minted from the Clerk session a grant was
 //! signed in with, cached in the store and minted by one caller at a time
 //! (`store::upstream`). Only tools that call the app reach this code, through `mcp`'s
-//! `app_request`: a request that calls no tool pays nothing for it.
+//! `app_request`: a request that calls no tool pays nothing for it. When Clerk is the
+//! authorization server there is no session of ours to mint from, and [`machine`] mints
+//! an M2M token naming the user instead.
+
+mod machine;
+
+pub use clerk::machine_token::OnBehalfOf;
+pub use machine::token_on_behalf_of;
 
 use std::time::Duration;
 
@@ -33,7 +40,11 @@ pub enum TokenError {
     /// Clerk or the store failed or did not answer in time; nothing was revoked, and a
     /// later call may succeed. The text says what happened, without secrets.
     Unavailable(String),
-    /// No Clerk secret key is configured (local development mode).
+    /// Clerk refused the request itself, or a variable it needs is wrong: a setting to
+    /// fix, not a moment to wait out. The text says which, without secrets.
+    Refused(String),
+    /// No Clerk secret key is configured (local development mode), or, when Clerk is
+    /// the authorization server, no machine secret key.
     NotConfigured,
 }
 
