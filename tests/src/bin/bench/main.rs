@@ -7,12 +7,14 @@
 //! ```
 //!
 //! `--growth 0,100000,1000000` (the default; `none` skips it) also measures the hot path
-//! and the sweep on Redis stores of those sizes (see `growth`).
+//! and the sweep on Redis stores of those sizes (see `growth`). The resource-server mode
+//! (Clerk's tokens) has rows of its own (see `clerk_mode`).
 //!
 //! Every client here is a keep-alive HTTP/1.1 connection that does not set
 //! `TCP_NODELAY`, as Python's `http.client` and `httpx` do, so a response that leaves in
 //! several small writes shows the delayed-ACK stall it causes under Spin.
 
+mod clerk_mode;
 mod growth;
 mod sse;
 
@@ -211,6 +213,17 @@ async fn main() -> anyhow::Result<()> {
     }
 
     host.shutdown().await;
+    let manifest_text = std::fs::read_to_string(root.join("spin.toml"))?;
+    rows.extend(
+        clerk_mode::run(
+            &runtime,
+            &root,
+            &manifest_text,
+            &dir.join("clerk-mode.db"),
+            &options,
+        )
+        .await?,
+    );
     let store_growth = growth::run(
         &runtime,
         &root,
