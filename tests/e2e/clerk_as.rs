@@ -783,6 +783,89 @@ async fn a_rotated_key_is_fetched_once_and_an_unknown_kid_is_refused_after_one_r
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_pem_key_jwts_are_checked_without_the_jwks_or_the_store() {
+    let mock = MockClerkAs::start().await;
+    let pem = std::fs::read_to_string(
+        support::project_root().join("crates/clerk/tests/fixtures/instance-public.pem"),
+    )
+    .unwrap();
+    let app = app_for(&mock, &[("clerk_jwt_key", &pem)]).await;
+    let resource = app.public_url("/mcp");
+    let claims = mock.access_claims(Some(&resource), "openid");
+
+    app.host.reset_kv_stats();
+    let token = mock.access_token(Some(&resource), "openid");
+    let resp = call(&app, &token, "whoami", json!({})).await;
+    assert_eq!(resp.status(), 200);
+    let reply: Value = resp.json().await.unwrap();
+    assert_eq!(reply["result"]["structuredContent"]["user_id"], USER);
+    assert_eq!(
+        app.host.kv_stats(),
+        test_host::kv::KvStats {
+            reads: 0,
+            writes: 0,
+            listings: 0,
+        },
+        "with the PEM key a valid JWT costs no store call"
+    );
+
+    // Only that key: another key of the instance (say, after a rotation the operator
+    // has not copied yet), a foreign key under the known `kid`, and the instance's
+    // other token classes are all refused, and Clerk is never asked for its JWKS.
+    let before = snapshot(&app);
+    let refused = [
+        (
+            "the rotated key",
+            clerk_as::sign(
+                &claims,
+                Some("at+jwt"),
+                "ins_key_2",
+                Key::Second,
+                Algorithm::RS256,
+            ),
+        ),
+        (
+            "a foreign key",
+            clerk_as::sign(
+                &claims,
+                Some("at+jwt"),
+                "ins_key_1",
+                Key::Attacker,
+                Algorithm::RS256,
+            ),
+        ),
+        (
+            "a session token",
+            clerk_as::sign(
+                &claims,
+                Some("JWT"),
+                "ins_key_1",
+                Key::First,
+                Algorithm::RS256,
+            ),
+        ),
+        (
+            "HS256 keyed with the PEM",
+            clerk_as::sign(
+                &claims,
+                Some("at+jwt"),
+                "ins_key_1",
+                Key::First,
+                Algorithm::HS256,
+            ),
+        ),
+    ];
+    for (case, token) in refused {
+        let resp = call(&app, &token, "whoami", json!({})).await;
+        assert_eq!(resp.status(), 401, "{case}");
+        let challenge = resp.headers()["www-authenticate"].to_str().unwrap();
+        assert!(challenge.contains("invalid_token"), "{case}: {challenge}");
+    }
+    assert_eq!(mock.jwks_fetches.load(Ordering::SeqCst), 0);
+    assert_eq!(snapshot(&app), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clerk_down_is_503_within_the_deadline_and_service_resumes_when_it_is_back() {
     let mock = MockClerkAs::start().await;
     let app = app_for(&mock, &[]).await;

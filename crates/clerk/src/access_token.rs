@@ -12,11 +12,11 @@
 //!
 //! Nothing here fetches or reads a clock: callers pass the JWKS and `now`.
 
-use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::{Deserialize, Serialize};
 
 use crate::rs256::Undecodable;
+use crate::session::Keys;
 
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECS: u64 = 5;
@@ -171,10 +171,11 @@ pub fn key_id(token: &str) -> Result<Option<String>, Refusal> {
         .kid)
 }
 
-/// Verifies a Clerk OAuth access token for this resource.
+/// Verifies a Clerk OAuth access token for this resource, against the instance's JWKS
+/// or a configured PEM public key.
 pub fn verify(
     token: &str,
-    jwks: &JwkSet,
+    keys: Keys<'_>,
     expected: &Expectations,
     now: u64,
 ) -> Result<AccessToken, Refusal> {
@@ -193,11 +194,17 @@ pub fn verify(
     if !is_access_token {
         return Err(Refusal::NotAnAccessToken(header.typ));
     }
-    let kid = header.kid.unwrap_or_default();
-    let jwk = jwks
-        .find(&kid)
-        .ok_or_else(|| Refusal::UnknownKey(kid.clone()))?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|e| Refusal::BadKeySet(e.to_string()))?;
+    let key = match keys {
+        Keys::Pem(pem) => DecodingKey::from_rsa_pem(pem.as_bytes())
+            .map_err(|e| Refusal::BadKeySet(e.to_string()))?,
+        Keys::Jwks(set) => {
+            let kid = header.kid.unwrap_or_default();
+            let jwk = set
+                .find(&kid)
+                .ok_or_else(|| Refusal::UnknownKey(kid.clone()))?;
+            DecodingKey::from_jwk(jwk).map_err(|e| Refusal::BadKeySet(e.to_string()))?
+        }
+    };
     let claims: Claims = crate::rs256::decode(token, &key).map_err(|e| match e {
         Undecodable::BadSignature => Refusal::BadSignature,
         Undecodable::AlgorithmMismatch => Refusal::Algorithm("mismatch".into()),

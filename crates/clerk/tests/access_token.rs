@@ -80,7 +80,12 @@ fn without(field: &str) -> Value {
 
 fn verify(token: &str, accept_without_audience: bool) -> Result<AccessToken, Refusal> {
     let jwks = session::parse_jwks(fixture("jwks.json").as_bytes()).unwrap();
-    access_token::verify(token, &jwks, &expectations(accept_without_audience), NOW)
+    access_token::verify(
+        token,
+        session::Keys::Jwks(&jwks),
+        &expectations(accept_without_audience),
+        NOW,
+    )
 }
 
 /// A token whose header is `header` (its signature is never reached).

@@ -25,6 +25,9 @@ pub struct ClerkAuthorization {
     /// Backend API origin (JWKS, opaque-token verification) and the secret key.
     pub api_url: String,
     pub secret_key: String,
+    /// The instance's PEM public key (`clerk_jwt_key`), when set: JWT access tokens are
+    /// checked against it alone, without the JWKS (no store read, no call to Clerk).
+    pub jwt_key: Option<String>,
     /// What the protected-resource metadata offers (`clerk_oauth_scopes`).
     pub scopes_supported: Vec<String>,
     /// What a token must carry to be served (`clerk_required_scopes`); none by default.
@@ -129,6 +132,7 @@ impl ClerkAuthorization {
             api_url: optional_variable("clerk_api_url")
                 .unwrap_or_else(|| DEFAULT_CLERK_API_URL.into()),
             secret_key,
+            jwt_key: optional_variable("clerk_jwt_key"),
             scopes_supported: scopes(
                 &optional_variable("clerk_oauth_scopes")
                     .unwrap_or_else(|| DEFAULT_CLERK_SCOPES.into()),

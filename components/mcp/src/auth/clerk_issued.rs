@@ -1,9 +1,11 @@
 //! Tokens Clerk's own authorization server issued (the resource-server mode): JWT
-//! access tokens checked against the instance's JWKS (one key-value read, no writes),
+//! access tokens checked against the instance's JWKS (one key-value read, no writes)
+//! or its PEM public key (`clerk_jwt_key`: no read at all),
 //! opaque `oat_` tokens through Clerk's verify call (`opaque`). Either way the token
 //! must be for this resource, and carry `clerk_required_scopes`.
 
 use clerk::access_token::{self, AccessToken, Expectations, Refusal};
+use clerk::session::Keys;
 use oauth::BaseUrl;
 use platform::authorization::ClerkAuthorization;
 use platform::clerk_keys::{self, KeysError};
@@ -100,7 +102,8 @@ pub fn authenticate(
     })
 }
 
-/// A JWT access token: the cached JWKS (refetched once for a `kid` it lacks).
+/// A JWT access token: the configured PEM key, or else the cached JWKS (refetched once
+/// for a `kid` it lacks).
 fn verify_jwt(
     token: &str,
     settings: &ClerkAuthorization,
@@ -108,6 +111,10 @@ fn verify_jwt(
     kv: &SpinKv,
     now: u64,
 ) -> Result<AccessToken, Unaccepted> {
+    if let Some(pem) = &settings.jwt_key {
+        return access_token::verify(token, Keys::Pem(pem), expected, now)
+            .map_err(Unaccepted::Refused);
+    }
     let kid = access_token::key_id(token)
         .map_err(Unaccepted::Refused)?
         .unwrap_or_default();
@@ -117,7 +124,7 @@ fn verify_jwt(
             KeysError::Denied => Unaccepted::Denied,
             KeysError::Unreachable(_) => Unaccepted::ClerkUnavailable(e.to_string()),
         })?;
-    access_token::verify(token, &keys, expected, now).map_err(Unaccepted::Refused)
+    access_token::verify(token, Keys::Jwks(&keys), expected, now).map_err(Unaccepted::Refused)
 }
 
 /// 503 with `Retry-After`: never a 401, which would send the client into a sign-in
