@@ -12,11 +12,11 @@
 //!
 //! Nothing here fetches or reads a clock: callers pass the JWKS and `now`.
 
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::Algorithm;
 use serde::{Deserialize, Serialize};
 
 use crate::rs256::Undecodable;
-use crate::session::Keys;
+use crate::session::{KeyProblem, Keys};
 
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECS: u64 = 5;
@@ -84,6 +84,15 @@ pub enum Refusal {
     Revoked,
     #[error("Clerk's key set cannot be used: {0}")]
     BadKeySet(String),
+}
+
+impl From<KeyProblem> for Refusal {
+    fn from(problem: KeyProblem) -> Self {
+        match problem {
+            KeyProblem::Unknown(kid) => Refusal::UnknownKey(kid),
+            KeyProblem::Bad(why) => Refusal::BadKeySet(why),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,17 +203,7 @@ pub fn verify(
     if !is_access_token {
         return Err(Refusal::NotAnAccessToken(header.typ));
     }
-    let key = match keys {
-        Keys::Pem(pem) => DecodingKey::from_rsa_pem(pem.as_bytes())
-            .map_err(|e| Refusal::BadKeySet(e.to_string()))?,
-        Keys::Jwks(set) => {
-            let kid = header.kid.unwrap_or_default();
-            let jwk = set
-                .find(&kid)
-                .ok_or_else(|| Refusal::UnknownKey(kid.clone()))?;
-            DecodingKey::from_jwk(jwk).map_err(|e| Refusal::BadKeySet(e.to_string()))?
-        }
-    };
+    let key = keys.decoding_key(header.kid.as_deref())?;
     let claims: Claims = crate::rs256::decode(token, &key).map_err(|e| match e {
         Undecodable::BadSignature => Refusal::BadSignature,
         Undecodable::AlgorithmMismatch => Refusal::Algorithm("mismatch".into()),

@@ -43,6 +43,42 @@ pub enum Keys<'a> {
     Jwks(&'a JwkSet),
 }
 
+/// Why [`Keys`] hold no key for a token.
+pub(crate) enum KeyProblem {
+    /// The set has no key of the token's `kid`.
+    Unknown(String),
+    /// The PEM key or the set's key cannot be used.
+    Bad(String),
+}
+
+impl From<KeyProblem> for Error {
+    fn from(problem: KeyProblem) -> Self {
+        match problem {
+            KeyProblem::Unknown(kid) => Error::UnknownKey(kid),
+            KeyProblem::Bad(why) => Error::BadKeySet(why),
+        }
+    }
+}
+
+impl Keys<'_> {
+    /// The key that must have signed a token whose header names `kid`: the PEM key
+    /// whatever the `kid`, or the set's key of that id. Shared by every verifier of
+    /// the instance's tokens.
+    pub(crate) fn decoding_key(&self, kid: Option<&str>) -> Result<DecodingKey, KeyProblem> {
+        match self {
+            Keys::Pem(pem) => DecodingKey::from_rsa_pem(pem.as_bytes())
+                .map_err(|e| KeyProblem::Bad(e.to_string())),
+            Keys::Jwks(set) => {
+                let kid = kid.unwrap_or_default();
+                let jwk = set
+                    .find(kid)
+                    .ok_or_else(|| KeyProblem::Unknown(kid.to_owned()))?;
+                DecodingKey::from_jwk(jwk).map_err(|e| KeyProblem::Bad(e.to_string()))
+            }
+        }
+    }
+}
+
 /// The `kid` a token names, so the caller can refresh a cached JWKS when it is unknown.
 pub fn key_id(token: &str) -> Result<Option<String>, Error> {
     crate::crypto::install();
@@ -66,17 +102,7 @@ pub fn verify(
     if header.alg != Algorithm::RS256 {
         return Err(Error::AlgorithmNotAllowed(format!("{:?}", header.alg)));
     }
-    let key = match keys {
-        Keys::Pem(pem) => DecodingKey::from_rsa_pem(pem.as_bytes())
-            .map_err(|e| Error::BadKeySet(e.to_string()))?,
-        Keys::Jwks(set) => {
-            let kid = header.kid.clone().unwrap_or_default();
-            let jwk = set
-                .find(&kid)
-                .ok_or_else(|| Error::UnknownKey(kid.clone()))?;
-            DecodingKey::from_jwk(jwk).map_err(|e| Error::BadKeySet(e.to_string()))?
-        }
-    };
+    let key = keys.decoding_key(header.kid.as_deref())?;
     let claims: Claims = crate::rs256::decode(token, &key).map_err(|e| match e {
         Undecodable::BadSignature => Error::BadSignature,
         Undecodable::AlgorithmMismatch => Error::AlgorithmNotAllowed("mismatch".into()),

@@ -131,22 +131,33 @@ enum Minting {
 fn mint(settings: &MintSettings, session_id: &str) -> Result<(String, u64), Minting> {
     let path =
         backend::mint_path(session_id, settings.template.as_deref()).ok_or(Minting::BadPath)?;
-    let url = url::Url::parse(&settings.api_url)
-        .and_then(|base| base.join(&path))
-        .map_err(|_| Minting::BadPath)?;
-    let authorization = format!("Bearer {}", settings.secret_key);
-    let answer = fetch::send(
+    let url = backend_url(&settings.api_url, &path).ok_or(Minting::BadPath)?;
+    let answer = post(&url, &settings.secret_key, b"{}")?;
+    Ok(backend::read_minted(answer.status, &answer.body)?)
+}
+
+/// `path` at the Backend API (`clerk_api_url`); `None` when they make no URL.
+fn backend_url(api_url: &str, path: &str) -> Option<url::Url> {
+    url::Url::parse(api_url)
+        .and_then(|base| base.join(path))
+        .ok()
+}
+
+/// One mint request: `body` as JSON, authorized by `key` (the instance's secret key or
+/// the machine's), within [`MINT_LIMITS`].
+fn post(url: &url::Url, key: &str, body: &[u8]) -> Result<fetch::Fetched, FetchError> {
+    let authorization = format!("Bearer {key}");
+    fetch::send(
         &Method::Post,
-        &url,
+        url,
         &[
             ("authorization", &authorization),
             ("content-type", "application/json"),
             ("accept", "application/json"),
         ],
-        Some(b"{}"),
+        Some(body),
         MINT_LIMITS,
-    )?;
-    Ok(backend::read_minted(answer.status, &answer.body)?)
+    )
 }
 
 /// Ends the grant whose Clerk session is gone: its tokens stop working at once, and

@@ -8,12 +8,12 @@
 use clerk::machine_token::{self, MachineMintError, OnBehalfOf};
 use oauth::secret::{Secret, SecretHash};
 use platform::config::{self, MachineTokenSettings};
-use platform::fetch::{self, FetchError, Method};
+use platform::fetch::FetchError;
 use platform::kv::SpinKv;
 use platform::{clock, stream};
 use store::upstream::{self, Failure, Timing};
 
-use crate::{MINT_LIMITS, TokenError, UpstreamToken, WAIT_FOR_OTHERS, unavailable};
+use crate::{TokenError, UpstreamToken, WAIT_FOR_OTHERS, unavailable};
 
 /// An M2M token for the app at `audience` acting for `who`: from the cache while it has
 /// a little while left, otherwise minted (once for concurrent callers).
@@ -69,22 +69,9 @@ fn mint(
     who: &OnBehalfOf,
     audience: &str,
 ) -> Result<(String, u64), Minting> {
-    let url = url::Url::parse(&settings.api_url)
-        .and_then(|base| base.join("/v1/m2m_tokens"))
-        .map_err(|_| Minting::BadUrl)?;
-    let authorization = format!("Bearer {}", settings.machine_secret_key);
+    let url = crate::backend_url(&settings.api_url, "/v1/m2m_tokens").ok_or(Minting::BadUrl)?;
     let body = machine_token::request_body(who, audience, settings.lifetime.as_secs());
-    let answer = fetch::send(
-        &Method::Post,
-        &url,
-        &[
-            ("authorization", &authorization),
-            ("content-type", "application/json"),
-            ("accept", "application/json"),
-        ],
-        Some(&body),
-        MINT_LIMITS,
-    )?;
+    let answer = crate::post(&url, &settings.machine_secret_key, &body)?;
     Ok(machine_token::read_minted(
         answer.status,
         &answer.body,
